@@ -49,4 +49,46 @@ describe('dataset archives made on a Mac', () => {
       label.body.id,
     ]);
   });
+
+  it('reports an image a COCO file names by a file name several folders of the zip hold, and takes the others', async () => {
+    const project = await testApp.http
+      .post('/v1/projects')
+      .set('Authorization', auth)
+      .send({ name: 'frames-archive', type: 'detection' })
+      .expect(201);
+    const coco = {
+      images: [
+        { id: 1, file_name: 'video1/frame_1.png', width: 24, height: 24 },
+        { id: 2, file_name: 'frame_1.png', width: 24, height: 24 },
+      ],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 12, 12] },
+        { id: 2, image_id: 2, category_id: 1, bbox: [0, 0, 12, 12] },
+      ],
+      categories: [{ id: 1, name: 'car' }],
+    };
+    const zip = zipSync({
+      'annotations/instances_default.json': new TextEncoder().encode(JSON.stringify(coco)),
+      'images/video1/frame_1.png': await generateImage(3),
+      'images/video2/frame_1.png': await generateImage(4),
+    });
+
+    const response = await testApp.http
+      .post(`/v1/projects/${project.body.id}/images/import`)
+      .set('Authorization', auth)
+      .attach('archive', Buffer.from(zip), { filename: 'dataset.zip', contentType: 'application/zip' })
+      .expect(207);
+
+    expect(response.body.items).toEqual([
+      expect.objectContaining({ filename: 'images/video1/frame_1.png', status: 'created' }),
+      expect.objectContaining({
+        filename: 'annotations/frame_1.png',
+        status: 'rejected',
+        error: {
+          code: 'AMBIGUOUS_FILE',
+          message: expect.stringContaining('images/video1/frame_1.png, images/video2/frame_1.png'),
+        },
+      }),
+    ]);
+  });
 });

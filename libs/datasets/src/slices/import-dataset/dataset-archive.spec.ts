@@ -138,4 +138,59 @@ describe('dataset archives', () => {
       { path: '2.png', labelNames: ['dog'] },
     ]);
   });
+
+  it('finds each image a COCO file names by its folders when images of several folders share a file name', async () => {
+    // CVAT's layout: annotations/instances_default.json, the images under images/, frames of each video in a folder.
+    const coco = {
+      images: [
+        { id: 1, file_name: 'video1/frame_000001.png', width: 24, height: 24 },
+        { id: 2, file_name: 'video2/frame_000001.png', width: 24, height: 24 },
+      ],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 12, 12] },
+        { id: 2, image_id: 2, category_id: 2, bbox: [0, 0, 12, 12] },
+      ],
+      categories: [
+        { id: 1, name: 'car' },
+        { id: 2, name: 'bus' },
+      ],
+    };
+    const zip = await zipOf({
+      'annotations/instances_default.json': JSON.stringify(coco),
+      'images/video1/frame_000001.png': await generateImage(1),
+      'images/video2/frame_000001.png': await generateImage(2),
+    });
+    const archive = await readCocoArchive(zip, limits, imagesDirectory);
+    expect(
+      archive.images.map(({ path, regions, annotationIssues }) => ({
+        path,
+        labels: regions?.map((region) => region.labelName),
+        annotationIssues,
+      })),
+    ).toEqual([
+      { path: 'images/video1/frame_000001.png', labels: ['car'], annotationIssues: undefined },
+      { path: 'images/video2/frame_000001.png', labels: ['bus'], annotationIssues: undefined },
+    ]);
+  });
+
+  it('reports an image a COCO file names only by a file name several folders of the archive hold, instead of guessing', async () => {
+    const coco = {
+      images: [{ id: 1, file_name: '1.png', width: 24, height: 24 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 12, 12] }],
+      categories: [{ id: 1, name: 'car' }],
+    };
+    const zip = await zipOf({
+      'annotations/coco.json': JSON.stringify(coco),
+      'images/a/1.png': await generateImage(1),
+      'images/b/1.png': await generateImage(2),
+    });
+    const archive = await readCocoArchive(zip, limits, imagesDirectory);
+    expect(archive.images).toEqual([
+      expect.objectContaining({
+        path: 'annotations/1.png',
+        missing: true,
+        sameName: ['images/a/1.png', 'images/b/1.png'],
+      }),
+    ]);
+  });
 });

@@ -23,8 +23,10 @@ export interface ArchiveImage {
   labelNames?: string[];
   regions?: ArchiveRegion[];
   split?: Split;
-  /** Named by the annotations but not in the archive. */
+  /** Named by the annotations but not in the archive (or not told apart: see `sameName`). */
   missing?: boolean;
+  /** Named by the annotations by a file name several files of the archive have (their paths): not guessed between. */
+  sameName?: string[];
   /** Its annotations that were dropped or changed on the way in. */
   annotationIssues?: AnnotationIssue[];
   /** The size the annotation file gives the image (COCO `width`, `height`): the frame its boxes were drawn in. */
@@ -220,19 +222,44 @@ function matchingKey(path: string): string {
   return composed(path.replaceAll('\\', '/').replace(/^(\.\/)+/, ''));
 }
 
-/** Where a file an annotation file names is in the archive: next to that file, else anywhere by its file name. */
-function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => string | undefined {
+/** A file an annotation file names: found, or several files it may be. */
+type FoundFile = { path: string } | { sameName: string[] };
+
+/**
+ * Where a file an annotation file names is in the archive: next to that file; else the file whose path ends with the
+ * longest part of that name (`video1/frame_1.jpg` as `images/video1/frame_1.jpg`, an absolute path by its last
+ * folders, else the file name alone). When several files end so (frames of each video named alike), none is guessed.
+ */
+function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => FoundFile | undefined {
   const byKey = new Map<string, string>();
-  const byBasename = new Map<string, string>();
+  const byEnding = new Map<string, string[]>();
   for (const path of paths) {
     const key = matchingKey(path);
     byKey.set(key, path);
-    byBasename.set(key.split('/').pop()!, path);
+    const segments = key.split('/');
+    for (let start = 0; start < segments.length; start++) {
+      const ending = segments.slice(start).join('/');
+      const alike = byEnding.get(ending);
+      if (alike) alike.push(path);
+      else byEnding.set(ending, [path]);
+    }
   }
   return (folder, filename) => {
     const key = matchingKey(filename);
-    return byKey.get(matchingKey(folder) + key) ?? byBasename.get(key.split('/').pop()!);
+    const next = byKey.get(matchingKey(folder) + key);
+    if (next) return { path: next };
+    const segments = key.split('/');
+    for (let start = 0; start < segments.length; start++) {
+      const alike = byEnding.get(segments.slice(start).join('/'));
+      if (alike) return alike.length === 1 ? { path: alike[0] } : { sameName: alike };
+    }
+    return undefined;
   };
+}
+
+/** The image an annotation file names that is not taken: not in the archive, or not told apart from others. */
+function missingImage(path: string, found: FoundFile | undefined): ArchiveImage {
+  return { path, file: null, labelName: null, missing: true, ...(found && 'sameName' in found ? found : {}) };
 }
 
 /** Adds a label name unless the list has it already, whatever its case. */
@@ -283,10 +310,10 @@ export async function readMultilabelArchive(
     for (const row of rows) {
       const filename = row[0].trim();
       const labels = columns.filter((_, index) => TRUE_CELL.test((row[index + 1] ?? '').trim()));
-      const path = find(folder, filename);
-      const image = path ? byPath.get(path) : undefined;
+      const found = find(folder, filename);
+      const image = found && 'path' in found ? byPath.get(found.path) : undefined;
       if (!image) {
-        missing.push({ path: folder + filename, file: null, labelName: null, missing: true });
+        missing.push(missingImage(folder + filename, found));
         continue;
       }
       image.labelName = null;
@@ -484,7 +511,8 @@ export async function readCocoArchive(
     unmatchedAnnotations.push(...coco.unmatched);
     const { folder, split } = annotationFolder(jsonPath);
     for (const image of coco.images) {
-      const path = find(folder, image.fileName) ?? null;
+      const found = find(folder, image.fileName);
+      const path = found && 'path' in found ? found.path : null;
       if (path && used.has(path)) {
         const dropped = image.regions.length;
         const listed = images.find((taken) => taken.path === path)!;
@@ -507,7 +535,7 @@ export async function readCocoArchive(
       }
       const reported = image.issues.length ? { annotationIssues: image.issues } : {};
       if (!path) {
-        images.push({ path: folder + image.fileName, file: null, labelName: null, missing: true, ...reported });
+        images.push({ ...missingImage(folder + image.fileName, found), ...reported });
         continue;
       }
       used.add(path);

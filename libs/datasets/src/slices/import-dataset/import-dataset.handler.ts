@@ -224,11 +224,16 @@ function labelNamed(labels: readonly LabelView[], name: string): LabelView | und
 }
 
 function missingItem(image: ArchiveImage): IntakeItem {
-  return {
-    filename: image.path,
-    status: 'rejected',
-    error: { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' },
-  };
+  const error = image.sameName
+    ? {
+        code: 'AMBIGUOUS_FILE',
+        message:
+          `The annotations name this image by a name ${image.sameName.length} files of the archive have ` +
+          `(${image.sameName.slice(0, 3).join(', ')}${image.sameName.length > 3 ? ', …' : ''}): give its folders in ` +
+          'the name, as the archive holds it.',
+      }
+    : { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' };
+  return { filename: image.path, status: 'rejected', error };
 }
 
 function withIssues(item: IntakeItem, image: ArchiveImage): ImportItem {
