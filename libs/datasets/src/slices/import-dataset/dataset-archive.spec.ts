@@ -193,4 +193,39 @@ describe('dataset archives', () => {
       }),
     ]);
   });
+
+  it('takes JPEGs saved as .jfif or .jpe (as Windows browsers save them) instead of passing them over', async () => {
+    const jpeg = await generateImage(1, { format: 'jpeg' });
+    const zip = await zipOf({ 'cat/1.jfif': jpeg, 'cat/2.JPE': jpeg });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'cat/1.jfif', labelName: 'cat' },
+      { path: 'cat/2.JPE', labelName: 'cat' },
+    ]);
+    expect(archive.ignored).toBe(0);
+  });
+
+  it('reads a multilabel CSV that Excel on Windows saved in its ANSI code page (Windows-1252)', async () => {
+    const csv = Buffer.from('filename,caf\u00e9,th\u00e9\r\nb\u00e9b\u00e9.png,1,0\r\n', 'latin1');
+    const zip = await zipOf({ '_classes.csv': csv, [`b\u00e9b\u00e9.png`]: await generateImage(1) });
+    const archive = await readMultilabelArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([{ path: 'b\u00e9b\u00e9.png', labelNames: ['caf\u00e9'] }]);
+    expect(archive.labelNames).toEqual(['caf\u00e9', 'th\u00e9']);
+  });
+
+  it('reads the 1.0 and 0.0 cells pandas writes in a multilabel CSV, and refuses a cell that is neither yes nor no', async () => {
+    const images = { '1.png': await generateImage(1), '2.png': await generateImage(2) };
+    const pandas = await zipOf({ ...images, '_classes.csv': 'filename,cat,dog\n1.png,1.0,0.0\n2.png,0.0,1.0\n' });
+    expect(outcome(await readMultilabelArchive(pandas, limits, imagesDirectory))).toEqual([
+      { path: '1.png', labelNames: ['cat'] },
+      { path: '2.png', labelNames: ['dog'] },
+    ]);
+    const unclear = await zipOf({ ...images, '_classes.csv': 'filename,cat,dog\n1.png,1,0\n2.png,maybe,1\n' });
+    await expect(
+      readMultilabelArchive(unclear, limits, await mkdtemp(join(imagesDirectory, 'again-'))),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: expect.stringContaining('"maybe"'),
+    });
+  });
 });

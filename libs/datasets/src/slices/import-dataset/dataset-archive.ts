@@ -79,7 +79,7 @@ export interface DatasetArchiveLimits {
  * Pictures: the formats taken, and those people send that are not (an iPhone's HEIC, BMP, …), so that each of these is
  * reported with how to convert it instead of being passed over.
  */
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
+const IMAGE_EXTENSIONS = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
 const JSON_FILE = /\.json$/i;
 const CSV_FILE = /\.csv$/i;
 const SPLIT_FOLDERS: Record<string, Split> = {
@@ -181,20 +181,34 @@ function classificationImages(
 }
 
 /**
+ * The text of a CSV file: UTF-8 (with or without a BOM), UTF-16 with its BOM (Excel's "Unicode Text"), else
+ * Windows-1252, the code page Excel on Windows saves "CSV (Comma delimited)" in.
+ */
+function csvText(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
+/**
  * What separates the fields of a CSV table whose first column is `filename`: a comma, or the semicolon (or tab) that
  * Excel writes where the comma is the decimal separator (most of Europe).
  */
-function csvDelimiter(bytes: Uint8Array): string {
-  const start = new TextDecoder().decode(bytes.subarray(0, 256));
-  return /^\s*"?filename"?\s*([;\t])/i.exec(start)?.[1] ?? ',';
+function csvDelimiter(text: string): string {
+  return /^\s*"?filename"?\s*([;\t])/i.exec(text.slice(0, 256))?.[1] ?? ',';
 }
 
 /** The records of a CSV file (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
 function csvRecords(path: string, bytes: Uint8Array): string[][] {
+  const text = csvText(bytes);
   try {
-    return parseCsv(Buffer.from(bytes), {
+    return parseCsv(text, {
       bom: true,
-      delimiter: csvDelimiter(bytes),
+      delimiter: csvDelimiter(text),
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
@@ -267,7 +281,17 @@ function addLabelName(labelNames: string[], name: string): void {
   if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
 }
 
-const TRUE_CELL = /^(1|true|yes)$/i;
+const YES_CELL = /^(true|yes)$/i;
+const NO_CELL = /^(false|no)?$/i;
+
+/** Whether a CSV cell gives its column's label: 1 (1.0 as pandas writes it), true or yes; 0, false, no or empty. */
+function cellSays(cell: string): boolean | null {
+  const text = cell.trim();
+  if (YES_CELL.test(text)) return true;
+  if (NO_CELL.test(text)) return false;
+  const number = Number(text);
+  return number === 1 ? true : number === 0 ? false : null;
+}
 
 /**
  * Multilabel: the classification layout (one folder per label, split folders), and CSV files whose first column is
@@ -309,7 +333,18 @@ export async function readMultilabelArchive(
     const { folder, split } = annotationFolder(csvPath);
     for (const row of rows) {
       const filename = row[0].trim();
-      const labels = columns.filter((_, index) => TRUE_CELL.test((row[index + 1] ?? '').trim()));
+      const labels = columns.filter((column, index) => {
+        const cell = row[index + 1] ?? '';
+        const says = cellSays(cell);
+        if (says === null) {
+          throw DomainError.validation(
+            DatasetErrors.INVALID_ARCHIVE,
+            `${csvPath}: the row of ${filename} has ${JSON.stringify(cell)} under "${column}", which is neither 1 ` +
+              'nor 0: write 1 where the image has the label, 0 or nothing where it has not.',
+          );
+        }
+        return says;
+      });
       const found = find(folder, filename);
       const image = found && 'path' in found ? byPath.get(found.path) : undefined;
       if (!image) {
