@@ -228,4 +228,31 @@ describe('dataset archives', () => {
       message: expect.stringContaining('"maybe"'),
     });
   });
+
+  it("leaves unlabeled the images a split folder holds without a class folder (Kaggle's unlabeled test/), instead of a label 'test'", async () => {
+    const zip = await zipOf({
+      'train/cat/1.png': await generateImage(1),
+      'train/dog/2.png': await generateImage(2),
+      'test/3.png': await generateImage(3),
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'test/3.png', split: 'test' },
+      { path: 'train/cat/1.png', labelName: 'cat', split: 'train' },
+      { path: 'train/dog/2.png', labelName: 'dog', split: 'train' },
+    ]);
+    expect(archive.labelNames).toEqual(['cat', 'dog']);
+  });
+
+  it('keeps a class named like a split (train, as in vehicles) in an archive without split folders', async () => {
+    const zip = await zipOf({
+      'vehicles/train/1.png': await generateImage(1),
+      'vehicles/car/2.png': await generateImage(2),
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'vehicles/car/2.png', labelName: 'car' },
+      { path: 'vehicles/train/1.png', labelName: 'train' },
+    ]);
+  });
 });

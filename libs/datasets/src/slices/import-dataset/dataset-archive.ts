@@ -153,7 +153,7 @@ function splitOf(folders: readonly string[]): Split | undefined {
 /**
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
  * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and top folders (`chest_xray/chest_xray/train/NORMAL/1.jpeg`, as
- * Kaggle's downloads nest them). Images at the top are unlabeled.
+ * Kaggle's downloads nest them). Images at the top, or right in a split folder, are unlabeled.
  */
 export async function readClassificationArchive(
   zip: ZipSource,
@@ -170,12 +170,20 @@ function classificationImages(
   entries: ReadonlyMap<string, InflatedEntry>,
 ): Pick<DatasetArchive, 'images' | 'labelNames'> {
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
+  const foldersOf = (path: string) => path.split('/').slice(0, -1);
+  // Where split folders hold class folders, one holding images itself holds them unlabeled (Kaggle's test/), while
+  // without split folders a class may be named like one (`vehicles/train/`).
+  const splitsUsed = imagePaths.some((path) => splitOf(foldersOf(path)) !== undefined);
   const labelNames: string[] = [];
   const images = imagePaths.map((path): ArchiveImage => {
-    const folders = path.split('/').slice(0, -1);
-    const labelName = folders.length ? composed(folders[folders.length - 1].trim()) : null;
+    const folders = foldersOf(path);
+    const last = folders.length ? folders[folders.length - 1] : undefined;
+    const splitHoldingImages = splitsUsed && last !== undefined ? SPLIT_FOLDERS[last.toLowerCase()] : undefined;
+    const file = entries.get(path)?.file ?? null;
+    if (splitHoldingImages) return { path, file, labelName: null, split: splitHoldingImages };
+    const labelName = last !== undefined ? composed(last.trim()) : null;
     if (labelName) addLabelName(labelNames, labelName);
-    return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split: splitOf(folders) };
+    return { path, file, labelName: labelName || null, split: splitOf(folders) };
   });
   return { images, labelNames };
 }
