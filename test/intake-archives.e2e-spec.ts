@@ -91,4 +91,36 @@ describe('dataset archives made on a Mac', () => {
       }),
     ]);
   });
+
+  it('labels a picture a multilabel zip holds in several label folders with all of them', async () => {
+    const project = await testApp.http
+      .post('/v1/projects')
+      .set('Authorization', auth)
+      .send({ name: 'folders-multilabel', type: 'multilabel' })
+      .expect(201);
+    const picture = await generateImage(5);
+    const zip = zipSync({ 'cat/1.png': picture, 'outdoor/1.png': picture, 'cat/2.png': await generateImage(6) });
+
+    const response = await testApp.http
+      .post(`/v1/projects/${project.body.id}/images/import`)
+      .set('Authorization', auth)
+      .attach('archive', Buffer.from(zip), { filename: 'dataset.zip', contentType: 'application/zip' });
+
+    expect(response.body.items.map((item: { status: string }) => item.status)).toEqual([
+      'created',
+      'created',
+      'duplicate',
+    ]);
+    const images = await testApp.http
+      .get(`/v1/projects/${project.body.id}/images`)
+      .set('Authorization', auth)
+      .expect(200);
+    const labelsOf = (filename: string) =>
+      images.body.items
+        .find((image: { filename: string }) => image.filename === filename)
+        .labels.map((label: { name: string }) => label.name)
+        .sort();
+    expect(labelsOf('cat/1.png')).toEqual(['cat', 'outdoor']);
+    expect(labelsOf('cat/2.png')).toEqual(['cat']);
+  });
 });

@@ -255,4 +255,19 @@ describe('dataset archives', () => {
       { path: 'vehicles/train/1.png', labelName: 'train' },
     ]);
   });
+
+  it('gives a picture a multilabel archive holds in several label folders all their labels, on every copy', async () => {
+    const picture = await generateImage(1);
+    const zip = await zipOf({
+      'cat/1.png': picture,
+      'outdoor/cat-in-garden.png': picture,
+      'cat/2.png': await generateImage(2),
+    });
+    const archive = await readMultilabelArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'cat/1.png', labelNames: ['cat', 'outdoor'] },
+      { path: 'cat/2.png', labelName: 'cat' },
+      { path: 'outdoor/cat-in-garden.png', labelNames: ['cat', 'outdoor'] },
+    ]);
+  });
 });

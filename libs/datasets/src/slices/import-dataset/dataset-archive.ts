@@ -1,4 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
@@ -301,6 +303,38 @@ function cellSays(cell: string): boolean | null {
   return number === 1 ? true : number === 0 ? false : null;
 }
 
+/** The SHA-256 of a file, read a piece at a time. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * A picture in several label folders (a multilabel dataset laid out in folders) gets the labels of all of them, on
+ * every copy: the intake takes the first copy in and answers the others as its duplicates, whose labels it ignores.
+ */
+async function labelCopiesAlike(images: readonly ArchiveImage[]): Promise<void> {
+  const byFolder = images.filter((image) => image.file !== null && image.labelName && !image.labelNames);
+  if (new Set(byFolder.map((image) => image.labelName!.toLowerCase())).size < 2) return;
+  const copies = new Map<string, ArchiveImage[]>();
+  for (const image of byFolder) {
+    const sha256 = await sha256Of(image.file!);
+    const alike = copies.get(sha256);
+    if (alike) alike.push(image);
+    else copies.set(sha256, [image]);
+  }
+  for (const alike of copies.values()) {
+    const labelNames: string[] = [];
+    for (const image of alike) addLabelName(labelNames, image.labelName!);
+    if (labelNames.length < 2) continue;
+    for (const image of alike) {
+      image.labelName = null;
+      image.labelNames = labelNames;
+    }
+  }
+}
+
 /**
  * Multilabel: the classification layout (one folder per label, split folders), and CSV files whose first column is
  * `filename` followed by one column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives
@@ -316,11 +350,10 @@ export async function readMultilabelArchive(
   const { entries, ignored } = await extract(zip, limits, imagesDirectory);
   const byFolders = classificationImages(entries);
   const csvPaths = [...entries.keys()].filter((path) => CSV_FILE.test(path)).sort();
-  const foldersOnly = (): DatasetArchive => ({
-    ...byFolders,
-    ignored: ignored + (entries.size - byFolders.images.length),
-    unmatchedAnnotations: [],
-  });
+  const foldersOnly = async (): Promise<DatasetArchive> => {
+    await labelCopiesAlike(byFolders.images);
+    return { ...byFolders, ignored: ignored + (entries.size - byFolders.images.length), unmatchedAnnotations: [] };
+  };
   if (!csvPaths.length) return foldersOnly();
 
   const byPath = new Map(byFolders.images.map((image) => [image.path, image]));
@@ -365,6 +398,7 @@ export async function readMultilabelArchive(
     }
   }
   if (tables === 0) return foldersOnly();
+  await labelCopiesAlike(byFolders.images);
   for (const image of byFolders.images) {
     if (image.labelNames) image.labelNames.forEach(addLabel);
     else if (image.labelName) addLabel(image.labelName);
