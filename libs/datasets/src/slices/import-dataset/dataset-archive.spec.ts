@@ -270,4 +270,23 @@ describe('dataset archives', () => {
       { path: 'outdoor/cat-in-garden.png', labelNames: ['cat', 'outdoor'] },
     ]);
   });
+
+  it("takes the splits of COCO's own layout, named in the annotation files and image folders (instances_val2017.json)", async () => {
+    const cocoOf = (fileName: string) => ({
+      images: [{ id: 1, file_name: fileName, width: 24, height: 24 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 12, 12] }],
+      categories: [{ id: 1, name: 'car' }],
+    });
+    const zip = await zipOf({
+      'annotations/instances_train2017.json': JSON.stringify(cocoOf('1.png')),
+      'annotations/instances_val2017.json': JSON.stringify(cocoOf('2.png')),
+      'train2017/1.png': await generateImage(1),
+      'val2017/2.png': await generateImage(2),
+    });
+    const archive = await readCocoArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'train2017/1.png', split: 'train' },
+      { path: 'val2017/2.png', split: 'validation' },
+    ]);
+  });
 });

@@ -143,10 +143,15 @@ function composed(name: string): string {
   return name.normalize('NFC');
 }
 
+/** The split a folder or word names: `train`, `val`, `test`, … also with a year, as COCO's `val2017`. */
+function splitNamed(name: string): Split | undefined {
+  return SPLIT_FOLDERS[name.toLowerCase().replace(/\d+$/, '')];
+}
+
 /** The split named by the nearest folder above the label's folder (`train/`, `val/`, `test/`, …), if any. */
 function splitOf(folders: readonly string[]): Split | undefined {
   for (let index = folders.length - 2; index >= 0; index--) {
-    const split = SPLIT_FOLDERS[folders[index].toLowerCase()];
+    const split = splitNamed(folders[index]);
     if (split) return split;
   }
   return undefined;
@@ -180,7 +185,7 @@ function classificationImages(
   const images = imagePaths.map((path): ArchiveImage => {
     const folders = foldersOf(path);
     const last = folders.length ? folders[folders.length - 1] : undefined;
-    const splitHoldingImages = splitsUsed && last !== undefined ? SPLIT_FOLDERS[last.toLowerCase()] : undefined;
+    const splitHoldingImages = splitsUsed && last !== undefined ? splitNamed(last) : undefined;
     const file = entries.get(path)?.file ?? null;
     if (splitHoldingImages) return { path, file, labelName: null, split: splitHoldingImages };
     const labelName = last !== undefined ? composed(last.trim()) : null;
@@ -231,11 +236,19 @@ function csvRecords(path: string, bytes: Uint8Array): string[][] {
   }
 }
 
-/** The folder of an annotation file (with its trailing slash) and the split its folder names (Roboflow's train/valid/test). */
+/**
+ * The folder of an annotation file (with its trailing slash) and the split its folder names (Roboflow's
+ * train/valid/test), else a word of its own name (COCO's and CVAT's annotations/instances_val2017.json).
+ */
 function annotationFolder(path: string): { folder: string; split: Split | undefined } {
-  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
-  const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
-  return { folder, split: folderName ? SPLIT_FOLDERS[folderName] : undefined };
+  const folder = path.slice(0, path.lastIndexOf('/') + 1);
+  const folderName = folder.split('/').filter(Boolean).pop();
+  const words = path
+    .slice(folder.length)
+    .replace(/\.[^.]*$/, '')
+    .split(/[^\p{L}\p{N}]+/u);
+  const split = (folderName ? splitNamed(folderName) : undefined) ?? words.map(splitNamed).find(Boolean);
+  return { folder, split };
 }
 
 /**

@@ -133,7 +133,8 @@ export class ImportDatasetController {
       'the labels of its 1 columns; a CSV in a split folder sets the split; a row whose image is not in the zip is MISSING_FILE. ' +
       'Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], ' +
       '`categories`) and the images it names, next to it or else by the end of their path (a name that several files of ' +
-      'the zip end with is AMBIGUOUS_FILE); a JSON file in a `train/`, `valid/` or `test/` folder sets the split. ' +
+      'the zip end with is AMBIGUOUS_FILE); a JSON file in a `train/`, `valid/` or `test/` folder, or named so ' +
+      '(`instances_val2017.json`), sets the split. ' +
       'Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); ' +
       `archive limit ${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_ARCHIVE_BYTES} bytes [IMPORT_MAX_ARCHIVE_BYTES], ` +
       `${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_FILES} images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused ` +
