@@ -289,4 +289,18 @@ describe('dataset archives', () => {
       { path: 'val2017/2.png', split: 'validation' },
     ]);
   });
+
+  it("leaves unlabeled the images of split folders without class folders (Kaggle's train/ beside a labels CSV), not labeled 'train'", async () => {
+    const zip = await zipOf({
+      'train/1.png': await generateImage(1),
+      'test/2.png': await generateImage(2),
+      'train_labels.csv': 'id,label\n1,0\n',
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'test/2.png', split: 'test' },
+      { path: 'train/1.png', split: 'train' },
+    ]);
+    expect(archive.labelNames).toEqual([]);
+  });
 });

@@ -178,9 +178,12 @@ function classificationImages(
 ): Pick<DatasetArchive, 'images' | 'labelNames'> {
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const foldersOf = (path: string) => path.split('/').slice(0, -1);
-  // Where split folders hold class folders, one holding images itself holds them unlabeled (Kaggle's test/), while
-  // without split folders a class may be named like one (`vehicles/train/`).
-  const splitsUsed = imagePaths.some((path) => splitOf(foldersOf(path)) !== undefined);
+  // A split folder holding images itself holds them unlabeled (Kaggle's test/ beside train/<class>/, or train/ and
+  // test/ whose labels are in a CSV), while among class folders a class may be named like one (`vehicles/train/`).
+  const lastFolders = imagePaths.map((path) => foldersOf(path).pop()).filter((name) => name !== undefined);
+  const splitsUsed =
+    imagePaths.some((path) => splitOf(foldersOf(path)) !== undefined) ||
+    (lastFolders.length > 0 && lastFolders.every((name) => splitNamed(name) !== undefined));
   const labelNames: string[] = [];
   const images = imagePaths.map((path): ArchiveImage => {
     const folders = foldersOf(path);

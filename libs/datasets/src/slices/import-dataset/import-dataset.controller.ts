@@ -127,7 +127,7 @@ export class ImportDatasetController {
     description:
       'Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders ' +
       '(`train/`, `val/` or `valid/` or `validation/`, `test/`) and top folders; images at the top, or right in a split ' +
-      'folder beside split folders of classes, are unlabeled. ' +
+      'folder (not among class folders), are unlabeled. ' +
       'Multilabel: the same folders (one label each; a picture in several gets all their labels), and CSV files whose first column is `filename` followed by one ' +
       "column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives its image (next to the CSV) " +
       'the labels of its 1 columns; a CSV in a split folder sets the split; a row whose image is not in the zip is MISSING_FILE. ' +
