@@ -303,4 +303,10 @@ describe('dataset archives', () => {
     ]);
     expect(archive.labelNames).toEqual([]);
   });
+
+  it('finds the image a multilabel CSV names in another case, as a table typed on Windows does', async () => {
+    const zip = await zipOf({ '_classes.csv': 'filename,cat\nimg_1.png,1\n', 'IMG_1.PNG': await generateImage(1) });
+    const archive = await readMultilabelArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([{ path: 'IMG_1.PNG', labelNames: ['cat'] }]);
+  });
 });

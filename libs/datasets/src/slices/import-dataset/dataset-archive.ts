@@ -265,35 +265,49 @@ function matchingKey(path: string): string {
 /** A file an annotation file names: found, or several files it may be. */
 type FoundFile = { path: string } | { sameName: string[] };
 
+/** A path and its endings, longest first: `a/b/c.jpg`, `b/c.jpg`, `c.jpg`. */
+function endingsOf(key: string): string[] {
+  const segments = key.split('/');
+  return segments.map((_, start) => segments.slice(start).join('/'));
+}
+
+/** The one file of the longest ending of `key` the index holds, or the several files of it. */
+function longestEnding(byEnding: ReadonlyMap<string, string[]>, key: string): FoundFile | undefined {
+  for (const ending of endingsOf(key)) {
+    const alike = byEnding.get(ending);
+    if (alike) return alike.length === 1 ? { path: alike[0] } : { sameName: alike };
+  }
+  return undefined;
+}
+
 /**
  * Where a file an annotation file names is in the archive: next to that file; else the file whose path ends with the
  * longest part of that name (`video1/frame_1.jpg` as `images/video1/frame_1.jpg`, an absolute path by its last
- * folders, else the file name alone). When several files end so (frames of each video named alike), none is guessed.
+ * folders, else the file name alone), in its case or else in any (a table typed on Windows names IMG_1.JPG
+ * img_1.jpg). When several files end so (frames of each video named alike), none is guessed.
  */
 function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => FoundFile | undefined {
   const byKey = new Map<string, string>();
   const byEnding = new Map<string, string[]>();
+  const byEndingInAnyCase = new Map<string, string[]>();
+  const add = (index: Map<string, string[]>, ending: string, path: string) => {
+    const alike = index.get(ending);
+    if (alike) alike.push(path);
+    else index.set(ending, [path]);
+  };
   for (const path of paths) {
     const key = matchingKey(path);
     byKey.set(key, path);
-    const segments = key.split('/');
-    for (let start = 0; start < segments.length; start++) {
-      const ending = segments.slice(start).join('/');
-      const alike = byEnding.get(ending);
-      if (alike) alike.push(path);
-      else byEnding.set(ending, [path]);
+    for (const ending of endingsOf(key)) {
+      add(byEnding, ending, path);
+      add(byEndingInAnyCase, ending.toLowerCase(), path);
     }
   }
   return (folder, filename) => {
     const key = matchingKey(filename);
     const next = byKey.get(matchingKey(folder) + key);
     if (next) return { path: next };
-    const segments = key.split('/');
-    for (let start = 0; start < segments.length; start++) {
-      const alike = byEnding.get(segments.slice(start).join('/'));
-      if (alike) return alike.length === 1 ? { path: alike[0] } : { sameName: alike };
-    }
-    return undefined;
+    return longestEnding(byEnding, key) ?? longestEnding(byEndingInAnyCase, key.toLowerCase());
   };
 }
 
