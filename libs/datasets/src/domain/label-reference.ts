@@ -1,18 +1,18 @@
 import { DomainError, isUuid } from '@diyml/core/pure';
-import type { LabelView } from '@diyml/projects';
+import { labelNameKey, type LabelView } from '@diyml/projects';
 import { DatasetErrors } from './dataset-errors.js';
 
 /**
- * Clients name a label by its id or by its name (case-insensitive). A name the project does not have is
- * 400 UNKNOWN_LABEL; an id that is not one of this project's labels (e.g. another project's) is
- * 400 LABEL_NOT_IN_PROJECT.
+ * Clients name a label by its id or by its name (whatever its case or Unicode form, as the project compares names).
+ * A name the project does not have is 400 UNKNOWN_LABEL; an id that is not one of this project's labels (e.g. another
+ * project's) is 400 LABEL_NOT_IN_PROJECT.
  */
 export function resolveLabel(labels: readonly LabelView[], reference: string): LabelView {
   const wanted = reference.trim();
   const byId = labels.find((label) => label.id.toLowerCase() === wanted.toLowerCase());
   if (byId) return byId;
-  const lower = wanted.toLowerCase();
-  const byName = labels.find((label) => label.name.toLowerCase() === lower);
+  const key = labelNameKey(wanted);
+  const byName = labels.find((label) => labelNameKey(label.name) === key);
   if (byName) return byName;
   if (isUuid(wanted)) {
     throw DomainError.validation(

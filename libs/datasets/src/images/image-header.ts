@@ -132,7 +132,9 @@ const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 /**
  * The size of a PNG straight from its IHDR chunk, without a round trip through libvips: most images are small PNGs
- * and JPEGs, and this halves the sharp calls for PNGs. Anything unusual (a size of 0 too) goes to sharp.
+ * and JPEGs, and this halves the sharp calls for PNGs. Anything unusual (a size of 0 too) goes to sharp, and so does a
+ * PNG with EXIF (an eXIf chunk, which ImageMagick and exporters copy from a photo): its orientation turns the pixels
+ * when decoded, so the upright size is sharp's to tell.
  */
 function pngHeader(bytes: Buffer): ImageHeader | null {
   if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
@@ -140,6 +142,17 @@ function pngHeader(bytes: Buffer): ImageHeader | null {
   }
   const width = bytes.readUInt32BE(16);
   const height = bytes.readUInt32BE(20);
-  if (width === 0 || height === 0) return null;
+  if (width === 0 || height === 0 || hasPngChunkBeforePixels(bytes, 'eXIf')) return null;
   return { format: 'png', width, height, orientation: 1 };
+}
+
+/** Whether a PNG holds a chunk of this type before its first pixel data (IDAT), where decoders read eXIf. */
+function hasPngChunkBeforePixels(bytes: Buffer, type: string): boolean {
+  // Each chunk: its data's length (4 bytes), its type (4), the data, a CRC (4).
+  for (let at = PNG_SIGNATURE.length; at + 8 <= bytes.length; at += 12 + bytes.readUInt32BE(at)) {
+    const chunk = bytes.toString('latin1', at + 4, at + 8);
+    if (chunk === type) return true;
+    if (chunk === 'IDAT') return false;
+  }
+  return false;
 }

@@ -41,6 +41,20 @@ describe('image inspection', () => {
     });
   });
 
+  it('reports the upright size of a PNG rotated by the EXIF orientation of its eXIf chunk, as the decoder turns it', async () => {
+    // ImageMagick and exporters copy a photo's EXIF, orientation included, into the PNG they write.
+    const rotated = await sharp(await generateImage(5, { width: 30, height: 10 }))
+      .png()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const { info } = await sharp(rotated).rotate().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([10, 30]);
+    expect(await inspectImage(rotated, limits)).toMatchObject({
+      ok: true,
+      image: { format: 'png', width: 10, height: 30, orientation: 6 },
+    });
+  });
+
   it('gives a phone photo stored sideways with its EXIF orientation the difference hash of the upright picture', async () => {
     // 8×8 pixels a hash cell, so re-encoding blurs no cell across its neighbour.
     const upright = await sharp(await generateImage(6, { width: 36, height: 32 }))

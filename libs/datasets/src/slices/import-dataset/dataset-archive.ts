@@ -1,4 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
@@ -23,8 +25,10 @@ export interface ArchiveImage {
   labelNames?: string[];
   regions?: ArchiveRegion[];
   split?: Split;
-  /** Named by the annotations but not in the archive. */
+  /** Named by the annotations but not in the archive (or not told apart: see `sameName`). */
   missing?: boolean;
+  /** Named by the annotations by a file name several files of the archive have (their paths): not guessed between. */
+  sameName?: string[];
   /** Its annotations that were dropped or changed on the way in. */
   annotationIssues?: AnnotationIssue[];
   /** The size the annotation file gives the image (COCO `width`, `height`): the frame its boxes were drawn in. */
@@ -77,7 +81,7 @@ export interface DatasetArchiveLimits {
  * Pictures: the formats taken, and those people send that are not (an iPhone's HEIC, BMP, …), so that each of these is
  * reported with how to convert it instead of being passed over.
  */
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
+const IMAGE_EXTENSIONS = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
 const JSON_FILE = /\.json$/i;
 const CSV_FILE = /\.csv$/i;
 const SPLIT_FOLDERS: Record<string, Split> = {
@@ -131,18 +135,32 @@ async function extract(
   return { entries: new Map(archive.entries.map((entry) => [entry.path, entry])), ignored: archive.skipped };
 }
 
-/** The folder all paths share (e.g. `dataset/`), so `dataset/cat/1.png` reads as `cat/1.png`. */
-function commonRoot(paths: readonly string[]): string {
-  if (!paths.length) return '';
-  const first = paths[0].split('/');
-  if (first.length < 2) return '';
-  const root = `${first[0]}/`;
-  return paths.every((path) => path.startsWith(root) && path.split('/').length > 2) ? root : '';
+/**
+ * A name as people read it: macOS names files in decomposed Unicode (`e` and a combining accent), what they type is
+ * composed (`é`); both forms of a name must be one label, and one file.
+ */
+function composed(name: string): string {
+  return name.normalize('NFC');
+}
+
+/** The split a folder or word names: `train`, `val`, `test`, … also with a year, as COCO's `val2017`. */
+function splitNamed(name: string): Split | undefined {
+  return SPLIT_FOLDERS[name.toLowerCase().replace(/\d+$/, '')];
+}
+
+/** The split named by the nearest folder above the label's folder (`train/`, `val/`, `test/`, …), if any. */
+function splitOf(folders: readonly string[]): Split | undefined {
+  for (let index = folders.length - 2; index >= 0; index--) {
+    const split = splitNamed(folders[index]);
+    if (split) return split;
+  }
+  return undefined;
 }
 
 /**
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
- * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
+ * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and top folders (`chest_xray/chest_xray/train/NORMAL/1.jpeg`, as
+ * Kaggle's downloads nest them). Images at the top, or right in a split folder, are unlabeled.
  */
 export async function readClassificationArchive(
   zip: ZipSource,
@@ -159,29 +177,56 @@ function classificationImages(
   entries: ReadonlyMap<string, InflatedEntry>,
 ): Pick<DatasetArchive, 'images' | 'labelNames'> {
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
-  const root = commonRoot(imagePaths);
+  const foldersOf = (path: string) => path.split('/').slice(0, -1);
+  // A split folder holding images itself holds them unlabeled (Kaggle's test/ beside train/<class>/, or train/ and
+  // test/ whose labels are in a CSV), while among class folders a class may be named like one (`vehicles/train/`).
+  const lastFolders = imagePaths.map((path) => foldersOf(path).pop()).filter((name) => name !== undefined);
+  const splitsUsed =
+    imagePaths.some((path) => splitOf(foldersOf(path)) !== undefined) ||
+    (lastFolders.length > 0 && lastFolders.every((name) => splitNamed(name) !== undefined));
   const labelNames: string[] = [];
   const images = imagePaths.map((path): ArchiveImage => {
-    const segments = path.slice(root.length).split('/');
-    const folders = segments.slice(0, -1);
-    let split: Split | undefined;
-    if (folders.length >= 1 && SPLIT_FOLDERS[folders[0].toLowerCase()] && folders.length >= 2) {
-      split = SPLIT_FOLDERS[folders[0].toLowerCase()];
-      folders.shift();
-    }
-    const labelName = folders.length ? folders[folders.length - 1].trim() : null;
-    if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase()))
-      labelNames.push(labelName);
-    return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split };
+    const folders = foldersOf(path);
+    const last = folders.length ? folders[folders.length - 1] : undefined;
+    const splitHoldingImages = splitsUsed && last !== undefined ? splitNamed(last) : undefined;
+    const file = entries.get(path)?.file ?? null;
+    if (splitHoldingImages) return { path, file, labelName: null, split: splitHoldingImages };
+    const labelName = last !== undefined ? composed(last.trim()) : null;
+    if (labelName) addLabelName(labelNames, labelName);
+    return { path, file, labelName: labelName || null, split: splitOf(folders) };
   });
   return { images, labelNames };
 }
 
+/**
+ * The text of a CSV file: UTF-8 (with or without a BOM), UTF-16 with its BOM (Excel's "Unicode Text"), else
+ * Windows-1252, the code page Excel on Windows saves "CSV (Comma delimited)" in.
+ */
+function csvText(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
+/**
+ * What separates the fields of a CSV table whose first column is `filename`: a comma, or the semicolon (or tab) that
+ * Excel writes where the comma is the decimal separator (most of Europe).
+ */
+function csvDelimiter(text: string): string {
+  return /^\s*"?filename"?\s*([;\t])/i.exec(text.slice(0, 256))?.[1] ?? ',';
+}
+
 /** The records of a CSV file (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
 function csvRecords(path: string, bytes: Uint8Array): string[][] {
+  const text = csvText(bytes);
   try {
-    return parseCsv(Buffer.from(bytes), {
+    return parseCsv(text, {
       bom: true,
+      delimiter: csvDelimiter(text),
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
@@ -194,20 +239,81 @@ function csvRecords(path: string, bytes: Uint8Array): string[][] {
   }
 }
 
-/** The folder of an annotation file (with its trailing slash) and the split its folder names (Roboflow's train/valid/test). */
+/**
+ * The folder of an annotation file (with its trailing slash) and the split its folder names (Roboflow's
+ * train/valid/test), else a word of its own name (COCO's and CVAT's annotations/instances_val2017.json).
+ */
 function annotationFolder(path: string): { folder: string; split: Split | undefined } {
-  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
-  const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
-  return { folder, split: folderName ? SPLIT_FOLDERS[folderName] : undefined };
+  const folder = path.slice(0, path.lastIndexOf('/') + 1);
+  const folderName = folder.split('/').filter(Boolean).pop();
+  const words = path
+    .slice(folder.length)
+    .replace(/\.[^.]*$/, '')
+    .split(/[^\p{L}\p{N}]+/u);
+  const split = (folderName ? splitNamed(folderName) : undefined) ?? words.map(splitNamed).find(Boolean);
+  return { folder, split };
 }
 
-/** Where a file an annotation file names is in the archive: next to that file, else anywhere by its file name. */
-function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => string | undefined {
-  const all = new Set(paths);
-  const byBasename = new Map<string, string>();
-  for (const path of all) byBasename.set(path.split('/').pop()!, path);
-  return (folder, filename) =>
-    all.has(folder + filename) ? folder + filename : byBasename.get(filename.split('/').pop()!);
+/**
+ * A path as files are matched by: `/` between folders (an annotation file written on Windows has `images\\1.jpg`),
+ * no leading `./`, composed Unicode.
+ */
+function matchingKey(path: string): string {
+  return composed(path.replaceAll('\\', '/').replace(/^(\.\/)+/, ''));
+}
+
+/** A file an annotation file names: found, or several files it may be. */
+type FoundFile = { path: string } | { sameName: string[] };
+
+/** A path and its endings, longest first: `a/b/c.jpg`, `b/c.jpg`, `c.jpg`. */
+function endingsOf(key: string): string[] {
+  const segments = key.split('/');
+  return segments.map((_, start) => segments.slice(start).join('/'));
+}
+
+/** The one file of the longest ending of `key` the index holds, or the several files of it. */
+function longestEnding(byEnding: ReadonlyMap<string, string[]>, key: string): FoundFile | undefined {
+  for (const ending of endingsOf(key)) {
+    const alike = byEnding.get(ending);
+    if (alike) return alike.length === 1 ? { path: alike[0] } : { sameName: alike };
+  }
+  return undefined;
+}
+
+/**
+ * Where a file an annotation file names is in the archive: next to that file; else the file whose path ends with the
+ * longest part of that name (`video1/frame_1.jpg` as `images/video1/frame_1.jpg`, an absolute path by its last
+ * folders, else the file name alone), in its case or else in any (a table typed on Windows names IMG_1.JPG
+ * img_1.jpg). When several files end so (frames of each video named alike), none is guessed.
+ */
+function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => FoundFile | undefined {
+  const byKey = new Map<string, string>();
+  const byEnding = new Map<string, string[]>();
+  const byEndingInAnyCase = new Map<string, string[]>();
+  const add = (index: Map<string, string[]>, ending: string, path: string) => {
+    const alike = index.get(ending);
+    if (alike) alike.push(path);
+    else index.set(ending, [path]);
+  };
+  for (const path of paths) {
+    const key = matchingKey(path);
+    byKey.set(key, path);
+    for (const ending of endingsOf(key)) {
+      add(byEnding, ending, path);
+      add(byEndingInAnyCase, ending.toLowerCase(), path);
+    }
+  }
+  return (folder, filename) => {
+    const key = matchingKey(filename);
+    const next = byKey.get(matchingKey(folder) + key);
+    if (next) return { path: next };
+    return longestEnding(byEnding, key) ?? longestEnding(byEndingInAnyCase, key.toLowerCase());
+  };
+}
+
+/** The image an annotation file names that is not taken: not in the archive, or not told apart from others. */
+function missingImage(path: string, found: FoundFile | undefined): ArchiveImage {
+  return { path, file: null, labelName: null, missing: true, ...(found && 'sameName' in found ? found : {}) };
 }
 
 /** Adds a label name unless the list has it already, whatever its case. */
@@ -215,7 +321,49 @@ function addLabelName(labelNames: string[], name: string): void {
   if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
 }
 
-const TRUE_CELL = /^(1|true|yes)$/i;
+const YES_CELL = /^(true|yes)$/i;
+const NO_CELL = /^(false|no)?$/i;
+
+/** Whether a CSV cell gives its column's label: 1 (1.0 as pandas writes it), true or yes; 0, false, no or empty. */
+function cellSays(cell: string): boolean | null {
+  const text = cell.trim();
+  if (YES_CELL.test(text)) return true;
+  if (NO_CELL.test(text)) return false;
+  const number = Number(text);
+  return number === 1 ? true : number === 0 ? false : null;
+}
+
+/** The SHA-256 of a file, read a piece at a time. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * A picture in several label folders (a multilabel dataset laid out in folders) gets the labels of all of them, on
+ * every copy: the intake takes the first copy in and answers the others as its duplicates, whose labels it ignores.
+ */
+async function labelCopiesAlike(images: readonly ArchiveImage[]): Promise<void> {
+  const byFolder = images.filter((image) => image.file !== null && image.labelName && !image.labelNames);
+  if (new Set(byFolder.map((image) => image.labelName!.toLowerCase())).size < 2) return;
+  const copies = new Map<string, ArchiveImage[]>();
+  for (const image of byFolder) {
+    const sha256 = await sha256Of(image.file!);
+    const alike = copies.get(sha256);
+    if (alike) alike.push(image);
+    else copies.set(sha256, [image]);
+  }
+  for (const alike of copies.values()) {
+    const labelNames: string[] = [];
+    for (const image of alike) addLabelName(labelNames, image.labelName!);
+    if (labelNames.length < 2) continue;
+    for (const image of alike) {
+      image.labelName = null;
+      image.labelNames = labelNames;
+    }
+  }
+}
 
 /**
  * Multilabel: the classification layout (one folder per label, split folders), and CSV files whose first column is
@@ -232,11 +380,10 @@ export async function readMultilabelArchive(
   const { entries, ignored } = await extract(zip, limits, imagesDirectory);
   const byFolders = classificationImages(entries);
   const csvPaths = [...entries.keys()].filter((path) => CSV_FILE.test(path)).sort();
-  const foldersOnly = (): DatasetArchive => ({
-    ...byFolders,
-    ignored: ignored + (entries.size - byFolders.images.length),
-    unmatchedAnnotations: [],
-  });
+  const foldersOnly = async (): Promise<DatasetArchive> => {
+    await labelCopiesAlike(byFolders.images);
+    return { ...byFolders, ignored: ignored + (entries.size - byFolders.images.length), unmatchedAnnotations: [] };
+  };
   if (!csvPaths.length) return foldersOnly();
 
   const byPath = new Map(byFolders.images.map((image) => [image.path, image]));
@@ -249,7 +396,7 @@ export async function readMultilabelArchive(
     const [header, ...rows] = csvRecords(csvPath, entries.get(csvPath)?.bytes ?? new Uint8Array(0));
     if (!header || header[0].trim().toLowerCase() !== 'filename') continue;
     tables++;
-    const columns = header.slice(1).map((name) => name.trim());
+    const columns = header.slice(1).map((name) => composed(name.trim()));
     if (columns.some((name) => name === '')) {
       throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${csvPath}: every label column needs a name.`);
     }
@@ -257,11 +404,22 @@ export async function readMultilabelArchive(
     const { folder, split } = annotationFolder(csvPath);
     for (const row of rows) {
       const filename = row[0].trim();
-      const labels = columns.filter((_, index) => TRUE_CELL.test((row[index + 1] ?? '').trim()));
-      const path = find(folder, filename);
-      const image = path ? byPath.get(path) : undefined;
+      const labels = columns.filter((column, index) => {
+        const cell = row[index + 1] ?? '';
+        const says = cellSays(cell);
+        if (says === null) {
+          throw DomainError.validation(
+            DatasetErrors.INVALID_ARCHIVE,
+            `${csvPath}: the row of ${filename} has ${JSON.stringify(cell)} under "${column}", which is neither 1 ` +
+              'nor 0: write 1 where the image has the label, 0 or nothing where it has not.',
+          );
+        }
+        return says;
+      });
+      const found = find(folder, filename);
+      const image = found && 'path' in found ? byPath.get(found.path) : undefined;
       if (!image) {
-        missing.push({ path: folder + filename, file: null, labelName: null, missing: true });
+        missing.push(missingImage(folder + filename, found));
         continue;
       }
       image.labelName = null;
@@ -270,6 +428,7 @@ export async function readMultilabelArchive(
     }
   }
   if (tables === 0) return foldersOnly();
+  await labelCopiesAlike(byFolders.images);
   for (const image of byFolders.images) {
     if (image.labelNames) image.labelNames.forEach(addLabel);
     else if (image.labelName) addLabel(image.labelName);
@@ -329,7 +488,9 @@ export function readCocoFile(
   }
   const labelNames: string[] = [];
   const unmatched: AnnotationIssue[] = [];
-  const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
+  const categories = new Map(
+    coco.categories.map((category) => [String(category.id), composed(String(category.name).trim())]),
+  );
   const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
   const boxes = new Map<string, ArchiveRegion[]>();
   const issues = new Map<string, AnnotationIssue[]>();
@@ -457,7 +618,8 @@ export async function readCocoArchive(
     unmatchedAnnotations.push(...coco.unmatched);
     const { folder, split } = annotationFolder(jsonPath);
     for (const image of coco.images) {
-      const path = find(folder, image.fileName) ?? null;
+      const found = find(folder, image.fileName);
+      const path = found && 'path' in found ? found.path : null;
       if (path && used.has(path)) {
         const dropped = image.regions.length;
         const listed = images.find((taken) => taken.path === path)!;
@@ -480,7 +642,7 @@ export async function readCocoArchive(
       }
       const reported = image.issues.length ? { annotationIssues: image.issues } : {};
       if (!path) {
-        images.push({ path: folder + image.fileName, file: null, labelName: null, missing: true, ...reported });
+        images.push({ ...missingImage(folder + image.fileName, found), ...reported });
         continue;
       }
       used.add(path);

@@ -126,12 +126,15 @@ export class ImportDatasetController {
     summary: 'Import a labeled dataset from a zip',
     description:
       'Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders ' +
-      '(`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. ' +
-      'Multilabel: the same folders (one label each), and CSV files whose first column is `filename` followed by one ' +
+      '(`train/`, `val/` or `valid/` or `validation/`, `test/`) and top folders; images at the top, or right in a split ' +
+      'folder (not among class folders), are unlabeled. ' +
+      'Multilabel: the same folders (one label each; a picture in several gets all their labels), and CSV files whose first column is `filename` followed by one ' +
       "column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives its image (next to the CSV) " +
       'the labels of its 1 columns; a CSV in a split folder sets the split; a row whose image is not in the zip is MISSING_FILE. ' +
       'Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], ' +
-      '`categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. ' +
+      '`categories`) and the images it names, next to it or else by the end of their path (a name that several files of ' +
+      'the zip end with is AMBIGUOUS_FILE); a JSON file in a `train/`, `valid/` or `test/` folder, or named so ' +
+      '(`instances_val2017.json`), sets the split. ' +
       'Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); ' +
       `archive limit ${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_ARCHIVE_BYTES} bytes [IMPORT_MAX_ARCHIVE_BYTES], ` +
       `${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_FILES} images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused ` +

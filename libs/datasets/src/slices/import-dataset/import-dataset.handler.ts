@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { archiveLimitsOf, DomainError, Settings } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import type { LabelView, ProjectView } from '@diyml/projects';
-import { labelName } from '@diyml/projects';
+import { labelName, labelNameKey } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
@@ -217,16 +217,23 @@ function turnBoxesUpright(image: ArchiveImage, inspected: InspectedImage): void 
   ];
 }
 
+/** The project's label of this name, matched as the project matches them: whatever the case or Unicode form. */
 function labelNamed(labels: readonly LabelView[], name: string): LabelView | undefined {
-  return labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
+  const key = labelNameKey(name);
+  return labels.find((label) => labelNameKey(label.name) === key);
 }
 
 function missingItem(image: ArchiveImage): IntakeItem {
-  return {
-    filename: image.path,
-    status: 'rejected',
-    error: { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' },
-  };
+  const error = image.sameName
+    ? {
+        code: 'AMBIGUOUS_FILE',
+        message:
+          `The annotations name this image by a name ${image.sameName.length} files of the archive have ` +
+          `(${image.sameName.slice(0, 3).join(', ')}${image.sameName.length > 3 ? ', …' : ''}): give its folders in ` +
+          'the name, as the archive holds it.',
+      }
+    : { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' };
+  return { filename: image.path, status: 'rejected', error };
 }
 
 function withIssues(item: IntakeItem, image: ArchiveImage): ImportItem {

@@ -111,7 +111,23 @@ function describe(stderr: string): VideoInfo {
   const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
   if (!duration) throw undecodable('its duration is unknown');
   const durationMs = Math.round(((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000);
-  return { container, durationMs, width: Number(stream[1]), height: Number(stream[2]) };
+  const [width, height] = [Number(stream[1]), Number(stream[2])];
+  const streamDescription = stderr.slice(stream.index).split(/\n\s*Stream #/)[0];
+  return sideways(streamDescription)
+    ? { container, durationMs, width: height, height: width }
+    : { container, durationMs, width, height };
+}
+
+/**
+ * Whether the video stream is shown turned a quarter (a portrait phone video: its pixels stored landscape and its
+ * display matrix, or older `rotate` tag, saying to turn them): ffmpeg turns its frames upright, so they are its size
+ * turned.
+ */
+function sideways(streamDescription: string): boolean {
+  const rotation =
+    /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(streamDescription) ??
+    /^\s*rotate\s*: (-?\d+)/m.exec(streamDescription);
+  return rotation !== null && Math.abs(Math.round(Number(rotation[1]) / 90)) % 2 === 1;
 }
 
 /**
