@@ -84,6 +84,24 @@ describe('ZipArchive: a zip read through its central directory, entry by entry, 
     expect(await contents(zip)).toEqual({ a: bytes, b: Buffer.from([7]) });
   });
 
+  it("reads names as written: UTF-8 without the zip's UTF-8 flag (macOS), CP437 (old Windows tools)", async () => {
+    const macName = 'cafe\u0301/1.png';
+    const zip = buildZip([
+      { ...deflatedEntry(macName, new Uint8Array([1])), unflaggedName: Buffer.from(macName, 'utf8') },
+      // 'Ärger/2.png' in CP437, where Ä is 0x8E: not valid UTF-8.
+      {
+        ...deflatedEntry('Ärger/2.png', new Uint8Array([2])),
+        unflaggedName: Buffer.from([0x8e, ...Buffer.from('rger/2.png')]),
+      },
+    ]);
+    const archive = await ZipArchive.open(zip, limits);
+    try {
+      expect(Object.keys(await contents(archive))).toEqual([macName, 'Ärger/2.png']);
+    } finally {
+      await archive.close();
+    }
+  });
+
   it('refuses more entries than ARCHIVE_MAX_ENTRIES from the central directory, before inflating anything', async () => {
     const files = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}.txt`, new Uint8Array([i])]));
     const error = await refusal(zipSync(files));

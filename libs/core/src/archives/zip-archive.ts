@@ -136,6 +136,7 @@ export class ZipArchive {
       }
       if (next.done) return;
       const entry = next.value;
+      entry.fileName = fileNameOf(entry);
       if (entry.fileName.endsWith('/')) continue;
       // yauzl holds an entry to the size it declares: a bomb that says what it is stops here, before any inflating.
       if (checkDeclaredSizes) checkEntrySize(entry.fileName, entry.compressedSize, entry.uncompressedSize, this.limits);
@@ -182,6 +183,25 @@ export class ZipArchive {
   async close(): Promise<void> {
     for (const zip of this.passes.splice(0)) zip.close();
     if (!Buffer.isBuffer(this.source)) await this.source.close();
+  }
+}
+
+const UTF8_NAME_FLAG = 0x800;
+const UNICODE_PATH_EXTRA_FIELD = 0x7075;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The entry's name. macOS's "Compress" and other tools write UTF-8 names without the zip's UTF-8 flag, which yauzl
+ * then reads as CP437 (`café` as `cafe╠ü`; yauzl#84): a name that is valid UTF-8 is taken as such, as real CP437 names
+ * with accents practically never are. ASCII reads the same either way, so yauzl's path checks still hold.
+ */
+function fileNameOf(entry: yauzl.Entry): string {
+  const flagged = (entry.generalPurposeBitFlag & UTF8_NAME_FLAG) !== 0;
+  if (flagged || entry.extraFields.some((field) => field.id === UNICODE_PATH_EXTRA_FIELD)) return entry.fileName;
+  try {
+    return strictUtf8.decode(entry.fileNameRaw).replace(/\\/g, '/');
+  } catch {
+    return entry.fileName;
   }
 }
 

@@ -9,6 +9,8 @@ export interface DeflatedEntry {
   stored?: boolean;
   /** The uncompressed size written in the headers, when it should lie. */
   declaredSize?: number;
+  /** The name's bytes as written, without the UTF-8 flag (macOS's UTF-8, or CP437), instead of flagged UTF-8. */
+  unflaggedName?: Uint8Array;
 }
 
 const MiB = 1024 * 1024;
@@ -40,13 +42,14 @@ export function buildZip(entries: readonly DeflatedEntry[]): Buffer {
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
+    const name = entry.unflaggedName ? Buffer.from(entry.unflaggedName) : Buffer.from(entry.name, 'utf8');
+    const flags = entry.unflaggedName ? 0 : 0x0800;
     const declared = entry.declaredSize ?? entry.size;
     const method = entry.stored ? 0 : 8;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(entry.crc >>> 0, 14);
     local.writeUInt32LE(entry.data.byteLength, 18);
@@ -56,7 +59,7 @@ export function buildZip(entries: readonly DeflatedEntry[]): Buffer {
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
     central.writeUInt32LE(entry.crc >>> 0, 16);
     central.writeUInt32LE(entry.data.byteLength, 20);
