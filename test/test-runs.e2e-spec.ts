@@ -292,6 +292,22 @@ describe('test runs over HTTP', () => {
     expect(unlisted.body.details.files).toEqual([
       { filename: 'fork_18.jpg', code: 'INVALID_EXPECTED_LABEL', message: 'is not among the images of the COCO file' },
     ]);
+    // Folders written the Windows way are folders too; a name two listed images share cannot say which is sent.
+    const windowsPaths = coco.images.map((image) => ({ ...image, file_name: `photos\\${image.file_name}` }));
+    await withCoco(JSON.stringify({ ...coco, images: windowsPaths })).expect(202);
+    const twice = await withCoco(
+      JSON.stringify({
+        ...coco,
+        images: [...coco.images, { ...fork18, id: 10_000, file_name: `other/${fork18.file_name}` }],
+      }),
+    ).expect(400);
+    expect(twice.body.details.files).toEqual([
+      {
+        filename: 'fork_18.jpg',
+        code: 'INVALID_EXPECTED_LABEL',
+        message: 'is the name of several images of the COCO file (fork_18.jpg, other/fork_18.jpg): rename them apart',
+      },
+    ]);
     const both = await withCoco(JSON.stringify(coco)).field('labels', '{}').expect(400);
     expect(both.body.code).toBe('AMBIGUOUS_LABELS');
     const classifier = await client.http

@@ -12,7 +12,14 @@ import { testRunDecider } from '../../domain/test-run.decider.js';
 import { type TestRunSource, testRunStream } from '../../domain/test-run.events.js';
 import { TestRunQueries } from '../../read-models/test-runs/test-run-queries.js';
 import type { TestRunView } from '../../read-models/test-runs/test-run.view.js';
-import { expectedOf, ModelLabels, parseCocoField, parseLabelsField, type TestAnnotationIssue } from './test-set.js';
+import {
+  expectedOf,
+  ModelLabels,
+  parseCocoField,
+  parseLabelsField,
+  type TestAnnotationIssue,
+  uploadName,
+} from './test-set.js';
 
 export type TestSetInput =
   { kind: 'upload'; files: ReceivedFile[]; labels: string | undefined; coco?: string } | { kind: 'split' };
@@ -21,7 +28,7 @@ export type TestSetInput =
 export type RequestedTestRun = { run: TestRunView; annotationIssues: TestAnnotationIssue[] };
 
 /** The expected answers by file name, where they came from, and what of a COCO field was dropped or changed. */
-type TestAnswers = { answers: Record<string, unknown>; issues: TestAnnotationIssue[]; from: 'labels' | 'coco' };
+type TestAnswers = ReturnType<typeof parseCocoField> & { from: 'labels' | 'coco' };
 
 export class RequestTestRun extends Command<RequestedTestRun> {
   constructor(
@@ -105,7 +112,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     iteration: IterationView,
     { labels, coco }: { labels: string | undefined; coco?: string },
   ): TestAnswers {
-    if (coco === undefined) return { answers: parseLabelsField(labels), issues: [], from: 'labels' };
+    if (coco === undefined) return { answers: parseLabelsField(labels), issues: [], shared: new Map(), from: 'labels' };
     if (labels !== undefined)
       throw DomainError.validation('AMBIGUOUS_LABELS', 'Send the expected answers in "labels" or in "coco", not both.');
     if (iteration.task !== 'detection') {
@@ -129,7 +136,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         'Send the test images in the multipart field "images", or {"split": "test"} as JSON.',
       );
     }
-    const { answers, issues, from } = this.answersOf(iteration, input);
+    const { answers, issues, shared, from } = this.answersOf(iteration, input);
     const labels = new ModelLabels(iteration.labels);
     const problems: { filename: string; code: string; message: string }[] = [];
     const seen = new Set<string>();
@@ -140,10 +147,13 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         continue;
       }
       seen.add(file.filename);
-      const expected =
-        from === 'coco' && !(file.filename in answers)
+      const name = uploadName(file.filename);
+      const sharing = shared.get(name);
+      const expected = sharing
+        ? { problem: `is the name of several images of the COCO file (${sharing.join(', ')}): rename them apart` }
+        : from === 'coco' && !(name in answers)
           ? { problem: 'is not among the images of the COCO file' }
-          : expectedOf(iteration.task, answers[file.filename], labels);
+          : expectedOf(iteration.task, answers[name], labels);
       if ('problem' in expected) {
         problems.push({ filename: file.filename, code: 'INVALID_EXPECTED_LABEL', message: expected.problem });
         continue;

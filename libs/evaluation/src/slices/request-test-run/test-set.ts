@@ -46,7 +46,15 @@ export function parseLabelsField(field: string | undefined): Record<string, unkn
       'The "labels" field must be a JSON object: {"<file name>": "<label>"}.',
     );
   }
-  return parsed as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(parsed).map(([name, answer]) => [uploadName(name), answer]));
+}
+
+/**
+ * The key an uploaded file's answer is found by: its name after the last folder separator ('/' or a Windows '\\'),
+ * in one Unicode form (macOS writes `é` as two characters, other systems as one).
+ */
+export function uploadName(path: string): string {
+  return path.split(/[\\/]/).pop()!.normalize('NFC');
 }
 
 /** An annotation of the COCO field dropped or changed on the way in, with the sent file it is about (if any). */
@@ -54,21 +62,29 @@ export type TestAnnotationIssue = AnnotationIssue & { filename?: string };
 
 /**
  * The `coco` field of an uploaded detection test set, read as a dataset import reads a COCO file: the answers by
- * file name (in the `labels` field's form: regions in fractions) and the annotations dropped or changed. An image is
- * found by its `file_name` or, as uploads carry no folders, by the name after its last '/'.
+ * upload name (uploadName: uploads carry no folders; in the `labels` field's form: regions in fractions), the
+ * annotations dropped or changed, and the upload names several of its images share (their answer is unknowable).
  */
-export function parseCocoField(field: string): { answers: Record<string, unknown>; issues: TestAnnotationIssue[] } {
+export function parseCocoField(field: string): {
+  answers: Record<string, unknown>;
+  issues: TestAnnotationIssue[];
+  shared: Map<string, string[]>;
+} {
   const coco = readCocoFile('the COCO file', new TextEncoder().encode(field), (message) =>
     DomainError.validation('INVALID_COCO', `The "coco" field cannot be read: ${message}`),
   );
   const answers: Record<string, unknown> = {};
+  const paths = new Map<string, string[]>();
   const issues: TestAnnotationIssue[] = [...coco.unmatched];
   for (const image of coco.images) {
-    const filename = image.fileName.split('/').pop()!;
+    const filename = uploadName(image.fileName);
+    paths.set(filename, [...(paths.get(filename) ?? []), image.fileName]);
     answers[filename] = image.regions.map(({ labelName, ...box }) => ({ label: labelName, ...box }));
     issues.push(...image.issues.map((issue) => ({ ...issue, filename })));
   }
-  return { answers, issues };
+  const shared = new Map([...paths].filter(([, sharing]) => sharing.length > 1));
+  for (const filename of shared.keys()) delete answers[filename];
+  return { answers, issues, shared };
 }
 
 /**
