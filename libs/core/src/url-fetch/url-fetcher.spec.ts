@@ -37,6 +37,12 @@ describe('UrlFetcher', () => {
         return response.end();
       }
       if (path === '/page.html') return response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
+      if (path === '/photo-as-text') return response.writeHead(200, { 'content-type': 'text/plain' }).end(PNG);
+      if (path === '/untyped') return response.writeHead(200).end(PNG);
+      if (path === '/long-page')
+        return response
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(`<html>${'<p>text</p>'.repeat(2000)}</html>`);
       if (path === '/missing') return response.writeHead(404).end();
       if (path === '/slow')
         return setTimeout(() => response.writeHead(200, { 'content-type': 'image/png' }).end(PNG), 3000).unref();
@@ -108,8 +114,18 @@ describe('UrlFetcher', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  it('refuses other content types, error statuses, other schemes and credentials in the URL', async () => {
-    expect((await failure(fetcher().fetch(`${base}/page.html`))).code).toBe('URL_NOT_AN_IMAGE');
+  it('takes a photo its host sends as text or with no type, as its first bytes say what it is', async () => {
+    expect((await fetcher().fetch(`${base}/photo-as-text`)).bytes).toEqual(PNG);
+    expect((await fetcher().fetch(`${base}/untyped`)).bytes).toEqual(PNG);
+  });
+
+  it('refuses what is not an image, error statuses, other schemes and credentials in the URL', async () => {
+    const page = await failure(fetcher().fetch(`${base}/page.html`));
+    expect([page.code, page.message]).toEqual([
+      'URL_NOT_AN_IMAGE',
+      `${base}/page.html is text/html and its first bytes are not an image's.`,
+    ]);
+    expect((await failure(fetcher().fetch(`${base}/long-page`))).code).toBe('URL_NOT_AN_IMAGE');
     expect((await failure(fetcher().fetch(`${base}/missing`))).details).toEqual({ status: 404 });
     expect((await failure(fetcher().fetch('file:///etc/passwd'))).code).toBe('URL_INVALID');
     expect((await failure(fetcher().fetch('not a url'))).code).toBe('URL_INVALID');

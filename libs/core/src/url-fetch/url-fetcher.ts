@@ -1,3 +1,4 @@
+import { fileTypeFromBuffer } from 'file-type';
 import { Injectable } from '@nestjs/common';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
@@ -28,6 +29,13 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** URLs of one request fetched at the same time. */
 const CONCURRENCY = 4;
 /** Declared types an image may come with: images, and servers that do not know (the bytes are checked later). */
+/** What file-type reads to tell a format (its sample size). */
+const SNIFF_BYTES = 4100;
+
+async function isImage(head: Uint8Array): Promise<boolean> {
+  return (await fileTypeFromBuffer(head))?.mime.startsWith('image/') ?? false;
+}
+
 const ACCEPTED_TYPE = /^(image\/[\w.+-]+|application\/octet-stream|binary\/octet-stream)\s*(;|$)/i;
 
 export const UrlFetchErrors = {
@@ -187,14 +195,14 @@ export class UrlFetcher {
       });
     }
     const contentType = String(response.headers['content-type'] ?? '');
-    if (!ACCEPTED_TYPE.test(contentType)) {
-      response.resume();
-      throw DomainError.unprocessable(
+    // Hosts that send a photo as text/plain, application/binary or no type at all are common: the first bytes decide.
+    let sniffed = ACCEPTED_TYPE.test(contentType);
+    const notAnImage = () =>
+      DomainError.unprocessable(
         UrlFetchErrors.URL_NOT_AN_IMAGE,
-        `${url.href} is ${contentType || 'of no declared type'}, not an image (image/*).`,
+        `${url.href} is ${contentType || 'of no declared type'} and its first bytes are not an image's.`,
         { contentType },
       );
-    }
     const tooLarge = () =>
       DomainError.validation(
         UrlFetchErrors.URL_TOO_LARGE,
@@ -217,7 +225,16 @@ export class UrlFetcher {
         throw tooLarge();
       }
       chunks.push(chunk);
+      if (!sniffed && size >= SNIFF_BYTES) {
+        if (!(await isImage(Buffer.concat(chunks)))) {
+          response.destroy();
+          throw notAnImage();
+        }
+        sniffed = true;
+      }
     }
-    return { bytes: Buffer.concat(chunks), contentType, url: url.href };
+    const bytes = Buffer.concat(chunks);
+    if (!sniffed && !(await isImage(bytes))) throw notAnImage();
+    return { bytes, contentType, url: url.href };
   }
 }
