@@ -40,7 +40,10 @@ import { type PreparationProgress, throttlePreparation, toPreparationProgress } 
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
-/** A run that lost its worker this many times is failed rather than started again (attempts handed back by a stopping worker do not count). */
+/**
+ * A run that lost its worker this many times is failed rather than started again; attempts a stopping worker handed
+ * back (IterationHandedBack) do not count.
+ */
 export const MAX_TRAINING_ATTEMPTS = 3;
 const CANCEL_POLL_MS = 500;
 /** Cached feature-map blobs read at once while a run starts. */
