@@ -12,7 +12,7 @@ import { TestRunJobProcessor } from '@diyml/evaluation';
 import { EventStore, type RecordedEvent } from '@diyml/event-store';
 import { USER_EVENT_TYPES } from '@diyml/identity';
 import { identityUpcasters } from '@diyml/identity';
-import { TrainingJobProcessor } from '@diyml/training';
+import { iterationStream, TrainingJobProcessor } from '@diyml/training';
 import { ApiClient } from './support/api-client.js';
 import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -249,6 +249,26 @@ describe('stored event payloads (the log contract)', () => {
       .get(LabelSuggestionsJobProcessor)
       .failed({ v: 1, projectId: project.id, iterationId: iteration.id, runId: doomedSuggestions.body.id }, givenUp);
     const long = await client.train(project.id, { epochs: 500 });
+    // Another run of the job takes the iteration over (attempt 2), then its worker stops and hands it back.
+    const started = (attempt: number) =>
+      until(
+        () => testApp.app.get(EventStore).readStream(iterationStream(long.id)),
+        (events) =>
+          events.some(
+            (event) => event.type === 'IterationStarted' && (event.data as { attempt: number }).attempt === attempt,
+          ),
+      );
+    await started(1);
+    const handBack = new AbortController();
+    const takeover = testApp.app
+      .get(TrainingJobProcessor)
+      .process(
+        { v: 1, projectId: project.id, iterationId: long.id },
+        { id: long.id, attempt: 1, maxAttempts: 1, reportProgress: async () => {}, handedBack: handBack.signal },
+      );
+    await started(2);
+    handBack.abort();
+    await takeover;
     await as(testApp.http.post(`/v1/projects/${project.id}/iterations/${long.id}/cancel`)).expect(200);
     expect((await client.waitForIteration(project.id, long.id)).status).toBe('cancelled');
     const doomed = await client.train(project.id);
@@ -439,6 +459,7 @@ describe('stored event payloads (the log contract)', () => {
       'IterationStarted',
       'IterationCompleted',
       'IterationCancelled',
+      'IterationHandedBack',
       'TestRunRequested',
       'TestRunCompleted',
       'ModelDeployed',

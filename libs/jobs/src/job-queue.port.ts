@@ -16,7 +16,16 @@ export interface JobContext {
   readonly maxAttempts: number;
   /** Transient progress for watchers (see JobQueue.progressOf and watchProgress), not a record: the latest report replaces the last. */
   reportProgress(progress: Record<string, unknown>): Promise<void>;
+  /**
+   * Aborted when a stopping worker hands the job back to the queue, where another worker runs it again on the same
+   * attempt: stop, and record the interruption if it matters. The worker waits a little for that (shutdownBudget)
+   * before another worker may take the job. Never aborted by the in-process queue.
+   */
+  readonly handedBack: AbortSignal;
 }
+
+/** The signal of a job that is never handed back (JobContext.handedBack). */
+export const NEVER_HANDED_BACK: AbortSignal = new AbortController().signal;
 
 /**
  * The code that does one kind of job. It records its own outcome as events; `failed` is called once when

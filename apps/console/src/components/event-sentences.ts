@@ -249,6 +249,8 @@ function sentence(group: HistoryEntry[]): string {
       return `${capitalise(iteration())} failed: ${text(data, 'reason')}`;
     case 'IterationCancelled':
       return `${capitalise(iteration())} cancelled`;
+    case 'IterationHandedBack':
+      return `${capitalise(iteration())} handed back to the queue by a stopping worker (attempt ${count(data, 'attempt')})`;
     case 'ModelImported':
       return `${capitalise(iteration())} imported from a ${text(data, 'format')} model`;
     case 'IterationRenamed':

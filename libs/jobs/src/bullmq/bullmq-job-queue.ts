@@ -11,6 +11,7 @@ import {
   JobQueue,
   type JobRequest,
   type JobStatus,
+  NEVER_HANDED_BACK,
   UnrecoverableJobError,
 } from '../job-queue.port.js';
 
@@ -249,7 +250,10 @@ export interface BullmqJobWorkerOptions {
    * them at once, without using up an attempt (see shutdownBudget). Unset: close() waits as long as they run.
    */
   handBackAfterMs?: number;
-  /** How long close() waits for Redis to take the jobs handed back, then for BullMQ to close (REDIS_CLOSE_GRACE_MS). */
+  /**
+   * How long close() waits for the processors of the jobs handed back to stop, for Redis to take them back, then for
+   * BullMQ to close (REDIS_CLOSE_GRACE_MS).
+   */
   closeGraceMs?: number;
 }
 
@@ -264,13 +268,14 @@ export const REDIS_CLOSE_GRACE_MS = 5000;
 
 /**
  * How a process spends its SHUTDOWN_TIMEOUT_SECONDS on BullMQ, so that it is done before the process is ended anyway
- * (exitOnSignalIfStillClosingAfter): running jobs get most of it; three graces are kept for what follows them, in
- * turn: handing back the jobs still running, closing the worker, closing the queue (JobRunner's shutdown hooks).
+ * (exitOnSignalIfStillClosingAfter): running jobs get most of it; four graces are kept for what follows them, in
+ * turn: the processors of the jobs still running stop (JobContext.handedBack), the jobs go back to the queue, the
+ * worker closes, the queue closes (JobRunner's shutdown hooks).
  */
 export function shutdownBudget(shutdownTimeoutMs: number): { handBackAfterMs: number; closeGraceMs: number } {
   // A tenth, at most REDIS_CLOSE_GRACE_MS: a Redis that answers needs milliseconds, one that does not never will.
   const closeGraceMs = Math.min(REDIS_CLOSE_GRACE_MS, shutdownTimeoutMs / 10);
-  return { handBackAfterMs: shutdownTimeoutMs - 3 * closeGraceMs, closeGraceMs };
+  return { handBackAfterMs: shutdownTimeoutMs - 4 * closeGraceMs, closeGraceMs };
 }
 
 /** Whether `promise` settled within `ms`. */
@@ -333,17 +338,18 @@ export class BullmqJobWorker {
     const maxWorkerLosses = options.maxWorkerLosses ?? MAX_WORKER_LOSSES;
     this.handBackAfterMs = options.handBackAfterMs;
     this.closeGraceMs = options.closeGraceMs ?? REDIS_CLOSE_GRACE_MS;
-    const contextOf = (job: Job) => ({
+    const contextOf = (job: Job, handedBack = NEVER_HANDED_BACK): JobContext => ({
       id: job.id!,
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
       reportProgress: (progress: Record<string, unknown>) => job.updateProgress(progress),
+      handedBack,
     });
     this.worker = new Worker(
       processor.queue,
       (job, token) => {
         const handBack = new AbortController();
-        const context = contextOf(job);
+        const context = contextOf(job, handBack.signal);
         // Once handed back, the job's progress is the next worker's to report.
         const reportProgress = async (progress: Record<string, unknown>) => {
           if (!handBack.signal.aborted) await context.reportProgress(progress);
@@ -384,7 +390,8 @@ export class BullmqJobWorker {
   /**
    * Runs the job until it ends or `handBack` is aborted. Handed back, it waits in the queue again, first in line,
    * with its attempts untouched (BullMQ's manual retry: Job.moveToWait, then WaitingError so BullMQ neither completes
-   * nor fails it); the processor may still be running here, and what it does no longer counts.
+   * nor fails it), once its processor stopped (JobContext.handedBack), or `closeGraceMs` later: a processor still
+   * running then runs on here, and what it does no longer counts.
    */
   private async runUnlessHandedBack(
     processor: JobProcessor,
@@ -405,6 +412,9 @@ export class BullmqJobWorker {
         if (!handBack.signal.aborted) throw error;
       }
       if (!handBack.signal.aborted) return;
+      // Before another worker takes the job, so that what the processor records of its stop comes first.
+      if (!(await settlesWithin(run, this.closeGraceMs)))
+        this.logger.warn(`Job ${job.id} did not stop within ${this.closeGraceMs} ms of being handed back`);
     }
     // A job Redis does not take back (its lock lost, Redis away) goes back once its lock expires, as a dead worker's.
     const movedBack = job.moveToWait(token);

@@ -177,6 +177,58 @@ class HeldProcessor implements JobProcessor<Payload> {
     expect((await queue.statusOf(queueName, 'job-1')).status).toBe('ended');
   }, 60_000);
 
+  it('tells the processor the job is handed back, and lets it stop before another worker runs the job', async () => {
+    const prefix = `diyml-test-${randomUUID()}`;
+    const queueName = `hand-back-${randomUUID()}`;
+    const connection = redisConnection(TEST_REDIS_URL);
+    const queue = new BullmqJobQueue(connection, prefix);
+    const options = { prefix, lockDurationMs: 600_000, stalledIntervalMs: 300_000 };
+    const steps: string[] = [];
+    const stopping: JobProcessor<Payload> = {
+      queue: queueName,
+      process: async (payload, context) => {
+        steps.push(`A started ${payload.value} (attempt ${context.attempt})`);
+        await new Promise((resolve) => context.handedBack.addEventListener('abort', resolve, { once: true }));
+        // A stop that takes a while (a training thread ending, an event recorded) still comes first.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        steps.push(`A stopped ${payload.value}: handed back`);
+      },
+      failed: async (payload) => {
+        steps.push(`A failed ${payload.value}`);
+      },
+    };
+    const staying = new HeldProcessor(queueName, 'B', steps);
+    const workers: BullmqJobWorker[] = [];
+    onTestFinished(async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await queue.obliterate(queueName);
+      await queue.close();
+    });
+    // A grace far longer than the test may take: the hand-back waits for the processor, not for the grace.
+    const workerA = new BullmqJobWorker(stopping, connection, {
+      ...options,
+      handBackAfterMs: 0,
+      closeGraceMs: 600_000,
+    });
+    workers.push(workerA);
+    await workerA.waitUntilReady();
+    await queue.enqueue({ queue: queueName, id: 'job-1', payload: { v: 1, value: 'long' } });
+    await until(() => steps.length === 1);
+    const workerB = new BullmqJobWorker(staying, connection, options);
+    workers.push(workerB);
+    await workerB.waitUntilReady();
+
+    await workerA.close();
+    await until(() => staying.finished.length === 1);
+
+    expect(steps).toEqual([
+      'A started long (attempt 1)',
+      'A stopped long: handed back',
+      'B started long (attempt 1)',
+      'B finished long',
+    ]);
+  }, 60_000);
+
   it('hands back at once a job waiting for the database to answer again, without using up an attempt', async () => {
     const prefix = `diyml-test-${randomUUID()}`;
     const queueName = `hand-back-${randomUUID()}`;

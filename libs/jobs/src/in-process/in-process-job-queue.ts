@@ -4,6 +4,7 @@ import { ProgressWatchers } from '../progress-watchers.js';
 import {
   DEFAULT_JOB_ATTEMPTS,
   type JobContext,
+  NEVER_HANDED_BACK,
   type JobProcessor,
   JobQueue,
   type JobRequest,
@@ -148,6 +149,7 @@ export class InProcessJobQueue extends JobQueue {
         id: job.id,
         attempt,
         maxAttempts: this.maxAttempts,
+        handedBack: NEVER_HANDED_BACK,
         reportProgress: async (progress) => {
           // A report arriving once the job ended would be kept for good.
           if (!this.runningJobs.has(key)) return;

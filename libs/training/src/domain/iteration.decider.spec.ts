@@ -1,7 +1,7 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { defaultTrainingConfig } from '@diyml/projects';
-import { iterationDecider } from './iteration.decider.js';
+import { iterationDecider, lostAttempts } from './iteration.decider.js';
 import type { IterationEvent, IterationSpec } from './iteration.events.js';
 
 const now = new Date('2026-05-01T12:00:00.000Z');
@@ -285,6 +285,76 @@ describe('iteration decider', () => {
         .given([queued, started, completed, deleted])
         .when({ type: 'CancelIteration', metadata })
         .thenThrows('ITERATION_NOT_FOUND');
+    });
+  });
+
+  describe('hand-back (a stopping worker gives the running attempt back to the queue)', () => {
+    const startedAttempt = (attempt: number): IterationEvent => ({
+      type: 'IterationStarted',
+      v: 1,
+      data: { ...ids, attempt, backend: 'wasm', startedAt: 's' },
+    });
+    const handedBack = (attempt: number): IterationEvent => ({
+      type: 'IterationHandedBack',
+      v: 1,
+      data: { ...ids, attempt, handedBackAt: 'h' },
+    });
+    const stateAfter = (events: IterationEvent[]) =>
+      events.reduce(iterationDecider.evolve, iterationDecider.initialState);
+
+    it('records the hand-back of the running attempt, once', () => {
+      spec_
+        .given([queued, started])
+        .when({ type: 'HandBackIteration', attempt: 1, metadata })
+        .then([{ type: 'IterationHandedBack', v: 1, data: { ...ids, attempt: 1, handedBackAt: now.toISOString() } }]);
+      spec_
+        .given([queued, started, handedBack(1)])
+        .when({ type: 'HandBackIteration', attempt: 1, metadata })
+        .thenNothingHappens();
+    });
+
+    it('records nothing for an attempt that never started or whose run ended', () => {
+      spec_.given([queued]).when({ type: 'HandBackIteration', attempt: 1, metadata }).thenNothingHappens();
+      spec_.given([queued, started]).when({ type: 'HandBackIteration', attempt: 2, metadata }).thenNothingHappens();
+      const cancelled: IterationEvent = { type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: 'x' } };
+      spec_
+        .given([queued, started, cancelled])
+        .when({ type: 'HandBackIteration', attempt: 1, metadata })
+        .thenNothingHappens();
+    });
+
+    it("refuses the handed-back attempt's late epochs and outcome, and takes the next attempt's", () => {
+      spec_
+        .given([queued, started, handedBack(1)])
+        .when({ type: 'CompleteEpoch', attempt: 1, stats, metadata })
+        .thenThrows('ITERATION_NOT_RUNNING');
+      spec_
+        .given([queued, started, handedBack(1)])
+        .when({ type: 'CompleteIteration', outcome, metadata })
+        .thenThrows('ITERATION_NOT_RUNNING');
+      spec_
+        .given([queued, started, handedBack(1), startedAttempt(2)])
+        .when({ type: 'CompleteEpoch', attempt: 2, stats, metadata })
+        .then([{ type: 'EpochCompleted', v: 1, data: { ...ids, ...stats, attempt: 2 } }]);
+    });
+
+    it('counts lost attempts only: handed-back ones do not count', () => {
+      expect(lostAttempts(stateAfter([queued]))).toBe(0);
+      // The running attempt ended when the job runs again: lost, unless it was handed back.
+      expect(lostAttempts(stateAfter([queued, started]))).toBe(1);
+      expect(lostAttempts(stateAfter([queued, started, handedBack(1)]))).toBe(0);
+      const twoHandedBackThenLost = [
+        queued,
+        started,
+        handedBack(1),
+        startedAttempt(2),
+        handedBack(2),
+        startedAttempt(3),
+      ];
+      expect(lostAttempts(stateAfter(twoHandedBackThenLost))).toBe(1);
+      const lostHandedBackLost = [queued, started, startedAttempt(2), handedBack(2), startedAttempt(3)];
+      expect(lostAttempts(stateAfter(lostHandedBackLost))).toBe(2);
+      expect(lostAttempts(stateAfter([queued, started, startedAttempt(2), startedAttempt(3)]))).toBe(3);
     });
   });
 });

@@ -18,6 +18,8 @@ export type IterationCommand = { metadata: CommandMetadata } & (
   | { type: 'CompleteIteration'; outcome: IterationOutcome }
   | { type: 'FailIteration'; code: string; reason: string }
   | { type: 'CancelIteration' }
+  /** The worker running `attempt` stops and hands the job back to the queue. */
+  | { type: 'HandBackIteration'; attempt: number }
   /** `otherNames`: the names of the project's other iterations, read by the handler (names are unique in a project). */
   | { type: 'RenameIteration'; name: string; otherNames: readonly string[] }
   /** `activeDeployments`: names of the iteration's active deployments, read by the handler. */
@@ -29,14 +31,28 @@ export interface IterationState {
   projectId: string;
   iterationId: string;
   attempt: number;
+  /** How many attempts a stopping worker handed back; the other attempts that ended without an outcome were lost. */
+  handedBackAttempts: number;
+  /** Whether the current attempt was handed back: its reports come too late. */
+  attemptHandedBack: boolean;
   name: string;
   deleted: boolean;
 }
 
+/**
+ * How many attempts of a running iteration lost their worker (killed, out of memory), counting the current one, which
+ * ended when the job runs again, unless it was handed back.
+ */
+export function lostAttempts(state: IterationState): number {
+  return state.status === 'running' ? state.attempt - state.handedBackAttempts : 0;
+}
+
+const NO_ATTEMPT = { attempt: 0, handedBackAttempts: 0, attemptHandedBack: false };
+
 const FINISHED: readonly (IterationStatus | null)[] = ['completed', 'failed', 'cancelled'];
 
 export const iterationDecider: Decider<IterationState, IterationCommand, IterationEvent> = {
-  initialState: { status: null, projectId: '', iterationId: '', attempt: 0, name: '', deleted: false },
+  initialState: { status: null, projectId: '', iterationId: '', ...NO_ATTEMPT, name: '', deleted: false },
 
   decide(command, state) {
     const at = command.metadata.now.toISOString();
@@ -91,6 +107,10 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
           );
         }
         return [{ type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: at } }];
+      case 'HandBackIteration':
+        // Handed back before it started, after the run ended, or again: no attempt to keep from counting as lost.
+        if (state.status !== 'running' || command.attempt !== state.attempt || state.attemptHandedBack) return [];
+        return [{ type: 'IterationHandedBack', v: 1, data: { ...ids, attempt: command.attempt, handedBackAt: at } }];
       case 'RenameIteration': {
         const name = command.name.trim();
         if (name.length === 0 || name.length > MAX_ITERATION_NAME_LENGTH) {
@@ -133,12 +153,12 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
           status: 'queued',
           projectId: event.data.projectId,
           iterationId: event.data.iterationId,
-          attempt: 0,
+          ...NO_ATTEMPT,
           name: defaultIterationName(event.data.number),
           deleted: false,
         };
       case 'IterationStarted':
-        return { ...state, status: 'running', attempt: event.data.attempt };
+        return { ...state, status: 'running', attempt: event.data.attempt, attemptHandedBack: false };
       case 'EpochCompleted':
         return state;
       case 'IterationCompleted':
@@ -147,12 +167,14 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
         return { ...state, status: 'failed' };
       case 'IterationCancelled':
         return { ...state, status: 'cancelled' };
+      case 'IterationHandedBack':
+        return { ...state, handedBackAttempts: state.handedBackAttempts + 1, attemptHandedBack: true };
       case 'ModelImported':
         return {
           status: 'completed',
           projectId: event.data.projectId,
           iterationId: event.data.iterationId,
-          attempt: 0,
+          ...NO_ATTEMPT,
           name: defaultIterationName(event.data.number),
           deleted: false,
         };
@@ -164,12 +186,18 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
   },
 };
 
-/** A report from an attempt that is no longer the current one (or a finished run) is refused. */
+/** A report from an attempt that is no longer the current one, or was handed back (or a finished run) is refused. */
 function requireRunning(state: IterationState, attempt: number): void {
   if (state.status !== 'running' || attempt !== state.attempt) {
     throw DomainError.conflict(
       'ITERATION_NOT_RUNNING',
       `The iteration is ${state.status}, not running attempt ${attempt}.`,
+    );
+  }
+  if (state.attemptHandedBack) {
+    throw DomainError.conflict(
+      'ITERATION_NOT_RUNNING',
+      `Attempt ${attempt} was handed back to the queue; the next attempt runs the iteration.`,
     );
   }
 }

@@ -100,6 +100,11 @@ export type EpochCompleted = DomainEvent<'EpochCompleted', Base & EpochStats & {
 export type IterationCompleted = DomainEvent<'IterationCompleted', Base & IterationOutcome & { completedAt: string }>;
 export type IterationFailed = DomainEvent<'IterationFailed', Base & { code: string; reason: string; failedAt: string }>;
 export type IterationCancelled = DomainEvent<'IterationCancelled', Base & { cancelledAt: string }>;
+/**
+ * A stopping worker (a deploy, a restart) handed the running attempt back to the queue: another worker runs the next
+ * attempt, and this one does not count as lost (MAX_TRAINING_ATTEMPTS). The run's result does not depend on it.
+ */
+export type IterationHandedBack = DomainEvent<'IterationHandedBack', Base & { attempt: number; handedBackAt: string }>;
 export type IterationRenamed = DomainEvent<'IterationRenamed', Base & { name: string }>;
 /** The iteration leaves lists and deployment choices; its events stay in the history. */
 export type IterationDeleted = DomainEvent<'IterationDeleted', Base & { deletedAt: string }>;
@@ -131,6 +136,7 @@ export type IterationEvent =
   | IterationCompleted
   | IterationFailed
   | IterationCancelled
+  | IterationHandedBack
   | ModelImported
   | IterationRenamed
   | IterationDeleted;
@@ -142,6 +148,7 @@ export const ITERATION_EVENT_TYPES = [
   'IterationCompleted',
   'IterationFailed',
   'IterationCancelled',
+  'IterationHandedBack',
   'ModelImported',
   'IterationRenamed',
   'IterationDeleted',

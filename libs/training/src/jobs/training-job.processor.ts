@@ -28,7 +28,7 @@ import {
   type TrainingResult,
 } from '@diyml/ml';
 import { BackboneCatalog } from '@diyml/projects';
-import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
+import { type IterationCommand, iterationDecider, lostAttempts } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
 import { parseManifest } from '../manifest/dataset-manifest.js';
 import { packModel, unpackModel } from '../model/model-archive.js';
@@ -40,7 +40,10 @@ import { type PreparationProgress, throttlePreparation, toPreparationProgress } 
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
-/** A run that lost its worker this many times is failed rather than started again. */
+/**
+ * A run that lost its worker this many times is failed rather than started again; attempts a stopping worker handed
+ * back (IterationHandedBack) do not count.
+ */
 export const MAX_TRAINING_ATTEMPTS = 3;
 const CANCEL_POLL_MS = 500;
 /** Cached feature-map blobs read at once while a run starts. */
@@ -78,15 +81,16 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     const { state } = await loadStream(this.events, stream, iterationDecider);
     if (state.status !== 'queued' && state.status !== 'running') return;
     const metadata = onBehalfOf(recorded[0]);
-    const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
-    if (attempt > MAX_TRAINING_ATTEMPTS) {
+    const lost = lostAttempts(state);
+    if (lost >= MAX_TRAINING_ATTEMPTS) {
       await this.decide(
         stream,
-        { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` },
+        { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${lost} times` },
         metadata,
       );
       return;
     }
+    const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
 
     // Transient: a lost report only leaves watchers on the previous one, so it never stops training.
     const report = (progress: Record<string, unknown>) =>
@@ -128,8 +132,12 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
     // The images move to the training thread with the dataset: this thread keeps no copy.
     images.clear();
+    // Handed back before training started: nothing to record, the next worker numbers its attempt the same.
+    if (context.handedBack.aborted) return;
 
     const thread = new TrainingThread();
+    const stopOnHandBack = () => thread.cancel();
+    context.handedBack.addEventListener('abort', stopOnHandBack, { once: true });
     // A failed look (the log unreachable for a moment) is tried again at the next tick, never left unhandled:
     // an unhandled rejection ends the worker process.
     const watch = setInterval(
@@ -164,6 +172,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
         metadata,
       );
     } catch (error) {
+      if (context.handedBack.aborted) {
+        await this.decide(stream, { type: 'HandBackIteration', attempt }, metadata);
+        this.logger.log(`Iteration ${iterationId}: attempt ${attempt} stopped, handed back to the queue`);
+        return;
+      }
       if (
         error instanceof TrainingThreadCancelled ||
         isDomainError(error, 'ITERATION_NOT_RUNNING') ||
@@ -176,6 +189,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       throw error;
     } finally {
       clearInterval(watch);
+      context.handedBack.removeEventListener('abort', stopOnHandBack);
     }
   }
 

@@ -179,6 +179,9 @@ export class IterationsProjection implements Projection<IterationEvent> {
       case 'IterationDeleted':
         await iterations.apply(event.data.iterationId, event.position, () => null);
         return;
+      case 'IterationHandedBack':
+        // Still running: the next attempt's IterationStarted shows where it is.
+        return;
       case 'IterationCancelled':
         await update((view) => ({
           status: 'cancelled',
