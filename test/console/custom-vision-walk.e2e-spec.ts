@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
+import { BLUE, RED, colouredSquares, squareScenes } from '../support/generated-images.js';
+
+/**
+ * What a user coming from Azure Custom Vision looks for on the way from photos to a prediction URL: each label's
+ * image count, the prediction URL to copy and where the key goes, the tag on each box drawn, and the same work done
+ * with the keyboard alone or on a phone.
+ */
+describe('console: the Custom Vision quickstart, walked in the console', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+  let trees: { id: string; labels: Record<string, string> };
+  let kitchen: { id: string; labels: Record<string, string> };
+  /** The kitchen's photos' ids by file name (scene-0.png …). */
+  const scenes = new Map<string, string>();
+  const chipCount = (label: string) => page.locator('.chip').filter({ hasText: label }).locator('.chip-count');
+
+  beforeAll(async () => {
+    harness = await startConsole();
+    page = await harness.newPage();
+    client = await signUpWithClient(harness, page, 'quickstarter');
+    trees = await client.createProject('classification', ['Hemlock', 'Cherry'], 'trees');
+    await client.upload(trees.id, await colouredSquares(RED, 3, 1), { label: 'Hemlock' }, 'Hemlock');
+    await client.upload(trees.id, await colouredSquares(BLUE, 2, 2), { label: 'Cherry' }, 'Cherry');
+    kitchen = await client.createProject('detection', ['fork', 'scissors'], 'kitchen');
+    const photos = (await squareScenes([RED], 3, 5, 32)).map((scene) => scene.png);
+    for (const image of await client.upload(kitchen.id, photos, {}, 'scene')) scenes.set(image.filename, image.id!);
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it("counts each label's images in its chip", async () => {
+    await page.goto(`/projects/${trees.id}/dataset`);
+    // As Custom Vision's tag list: how many photos each label has, read out with its unit.
+    await expect(chipCount('Hemlock').textContent()).resolves.toBe('3 images');
+    await expect(chipCount('Cherry').textContent()).resolves.toBe('2 images');
+    await page
+      .locator('.card')
+      .filter({ hasText: 'Labels' })
+      .first()
+      .screenshot({ path: join(SCREENSHOTS, 'walk-label-counts.png') });
+    expect(harness.problems()).toEqual([]);
+  });
+});
