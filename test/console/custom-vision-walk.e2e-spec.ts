@@ -47,4 +47,20 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
       .screenshot({ path: join(SCREENSHOTS, 'walk-label-counts.png') });
     expect(harness.problems()).toEqual([]);
   });
+
+  it('names the label an upload gave its photos', async () => {
+    await page.goto(`/projects/${trees.id}/dataset`);
+    const upload = page.getByRole('region', { name: 'Upload images' });
+    await upload.getByLabel('Label for the photos uploaded (optional)').selectOption({ label: 'Cherry' });
+    const [blue] = await colouredSquares(BLUE, 1, 3);
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'more-cherry.png', mimeType: 'image/png', buffer: blue });
+    // The outcome says which label the photos got, whatever the choice above says by then.
+    await upload
+      .getByRole('status')
+      .filter({ hasText: /^1 uploaded as Cherry\.$/ })
+      .waitFor();
+    expect(harness.problems()).toEqual([]);
+  });
 });
