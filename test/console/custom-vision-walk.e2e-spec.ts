@@ -63,4 +63,12 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
       .waitFor();
     expect(harness.problems()).toEqual([]);
   });
+
+  it('says that training validates on a share of the train images when none is in the validation split', async () => {
+    await page.goto(`/projects/${trees.id}/analysis`);
+    await page
+      .getByText(/train 6, validation 0 \(training holds out 20% of the train images to validate on\), test 0$/)
+      .waitFor();
+    expect(harness.problems()).toEqual([]);
+  });
 });
