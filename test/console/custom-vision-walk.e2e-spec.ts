@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, RED, colouredSquares, squareScenes } from '../support/generated-images.js';
+import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 /**
  * What a user coming from Azure Custom Vision looks for on the way from photos to a prediction URL: each label's
@@ -71,4 +72,29 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
       .waitFor();
     expect(harness.problems()).toEqual([]);
   });
+
+  it('shows the prediction URL with a button to copy it, and says which header takes the key', async () => {
+    const imported = await client.http
+      .post(`/v1/projects/${trees.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
+      .expect(201);
+    await page.goto(`/projects/${trees.id}/deploy?iteration=${imported.body.id}`);
+    const deployForm = page.getByRole('form', { name: 'Deploy an iteration' });
+    await deployForm.getByLabel('Deployment name').fill('trees-prod');
+    await deployForm.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const prod = page.getByRole('article', { name: 'Deployment trees-prod' });
+    await prod.getByRole('button', { name: 'Copy URL' }).click();
+    await prod.getByText('The prediction URL of trees-prod is on the clipboard.').waitFor();
+    const url = (await prod
+      .getByText(/^Prediction URL:/)
+      .locator('code')
+      .textContent())!;
+    expect(url).toMatch(new RegExp(`^${harness.baseUrl}/v1/predict/[0-9a-f-]{36}$`));
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(url);
+    await prod.getByText(/with the deployment's key in the X-Api-Key header\.$/).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'walk-prediction-url.png'), fullPage: true });
+    await prod.getByRole('button', { name: 'I have saved it' }).click();
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
 });

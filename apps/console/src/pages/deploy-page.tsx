@@ -148,8 +148,13 @@ function DeploymentCard({
       <h3>
         {deployment.name} <span className="badge">iteration {deployment.iterationNumber}</span>
       </h3>
+      {/* Custom Vision's "Prediction URL" dialog: the address to copy, and where the key goes in a call. */}
       <p>
-        Endpoint: <code>{endpoint}</code>
+        Prediction URL: <code>{endpoint}</code>{' '}
+        <CopyButton text={endpoint} what={`The prediction URL of ${deployment.name}`} label="Copy URL" />
+      </p>
+      <p className="hint">
+        POST a photo there as the request body, with the deployment's key in the <code>X-Api-Key</code> header.
       </p>
       {apiKey ? (
         <OneTimeSecret
