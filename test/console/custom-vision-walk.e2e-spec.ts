@@ -20,6 +20,7 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
   /** The kitchen's photos' ids by file name (scene-0.png …). */
   const scenes = new Map<string, string>();
   const chipCount = (label: string) => page.locator('.chip').filter({ hasText: label }).locator('.chip-count');
+  const focusedName = `document.activeElement?.getAttribute('aria-label')`;
 
   beforeAll(async () => {
     harness = await startConsole();
@@ -97,4 +98,22 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     await prod.getByRole('button', { name: 'I have saved it' }).click();
     expect(harness.problems()).toEqual([]);
   }, 60_000);
+
+  it('takes the focus to the new deployment, whose key is to be copied, when Deploy is pressed', async () => {
+    const deployForm = page.getByRole('form', { name: 'Deploy an iteration' });
+    await deployForm.getByLabel('Deployment name').fill('trees-staging');
+    await deployForm.getByRole('button', { name: 'Deploy', exact: true }).press('Enter');
+    const staging = page.getByRole('article', { name: 'Deployment trees-staging' });
+    await staging.getByTestId('deployment-key').waitFor();
+    // The Deploy button was disabled while it worked: the focus is on the new deployment, not lost to the page.
+    await page.waitForFunction(`${focusedName} === 'Deployment trees-staging'`);
+    // The next Tab reaches what a keyboard user needs of it first, not the top of the page or another deployment.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Copy URL');
+    await expect(page.evaluate(`document.activeElement?.closest('article')?.getAttribute('aria-label')`)).resolves.toBe(
+      'Deployment trees-staging',
+    );
+    await staging.getByRole('button', { name: 'I have saved it' }).click();
+    expect(harness.problems()).toEqual([]);
+  });
 });
