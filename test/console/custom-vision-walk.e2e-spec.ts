@@ -116,4 +116,13 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     await staging.getByRole('button', { name: 'I have saved it' }).click();
     expect(harness.problems()).toEqual([]);
   });
+
+  it("names each deployment's quick test apart, one landmark each", async () => {
+    // Without the key (a later visit), each deployment offers a quick test with the login.
+    await page.reload();
+    for (const name of ['trees-prod', 'trees-staging'])
+      await page.getByRole('region', { name: `Quick test of ${name}`, exact: true }).waitFor();
+    await expect(page.getByRole('region', { name: 'Quick test', exact: true }).count()).resolves.toBe(0);
+    expect(harness.problems()).toEqual([]);
+  });
 });

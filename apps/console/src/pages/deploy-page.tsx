@@ -376,6 +376,7 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
           iterationId={deployment.iterationId}
           intro={`No key at hand? Test iteration ${deployment.iterationNumber}, the model this deployment serves, with your login: no key needed. The photo is not kept unless you add it to the dataset.`}
           pickerLabel="Drop a photo to test with your login, or choose one"
+          name={`Quick test of ${deployment.name}`}
         />
       )}
     </>
