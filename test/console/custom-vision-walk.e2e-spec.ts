@@ -5,6 +5,7 @@ import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, RED, colouredSquares, squareScenes } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+import { drawBox } from './box-drawing.js';
 
 /**
  * What a user coming from Azure Custom Vision looks for on the way from photos to a prediction URL: each label's
@@ -20,6 +21,7 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
   /** The kitchen's photos' ids by file name (scene-0.png …). */
   const scenes = new Map<string, string>();
   const chipCount = (label: string) => page.locator('.chip').filter({ hasText: label }).locator('.chip-count');
+  const boxes = () => page.getByRole('list', { name: 'Boxes' }).getByRole('listitem');
   const focusedName = `document.activeElement?.getAttribute('aria-label')`;
 
   beforeAll(async () => {
@@ -123,6 +125,25 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     for (const name of ['trees-prod', 'trees-staging'])
       await page.getByRole('region', { name: `Quick test of ${name}`, exact: true }).waitFor();
     await expect(page.getByRole('region', { name: 'Quick test', exact: true }).count()).resolves.toBe(0);
+    expect(harness.problems()).toEqual([]);
+  });
+
+  it('writes the label of each box on the photo, at its top-left corner', async () => {
+    await page.goto(`/projects/${kitchen.id}/images/${scenes.get('scene-0.png')}`);
+    await drawBox(page, { x: 0.25, y: 0.25, width: 0.5, height: 0.5 });
+    await expect(boxes().allTextContents()).resolves.toEqual(['fork at 25%, 25% · 50×50%']);
+    // As Custom Vision tags a box: its name where it starts, in its colour, without having to read the list below.
+    const tag = page.locator('.box-names span');
+    await expect(tag.allTextContents()).resolves.toEqual(['fork']);
+    const [photo, name] = [(await page.getByRole('application').boundingBox())!, (await tag.boundingBox())!];
+    expect(Math.abs(name.x - (photo.x + photo.width * 0.25))).toBeLessThan(2);
+    expect(Math.abs(name.y + name.height - (photo.y + photo.height * 0.25))).toBeLessThan(2);
+    // Relabeled, the tag says so.
+    await page.keyboard.press('2');
+    await expect(tag.allTextContents()).resolves.toEqual(['scissors']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'walk-box-names.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+    await page.getByRole('heading', { name: 'scene-1.png' }).waitFor();
     expect(harness.problems()).toEqual([]);
   });
 });

@@ -201,6 +201,25 @@ export function BoxEditor({
             </g>
           ))}
         </svg>
+        {/* Each box named on the photo, as Custom Vision tags it; the list below names them for screen readers. */}
+        <div className="box-names" aria-hidden="true">
+          {regions.map((region, index) => (
+            <span
+              key={index}
+              // A box at the top of the photo has its name inside it, not over the toolbar above.
+              className={region.y < 0.08 ? 'inside' : undefined}
+              style={
+                {
+                  left: `${region.x * 100}%`,
+                  top: `${region.y * 100}%`,
+                  '--label-colour': colourOf(region.label),
+                } as CSSProperties
+              }
+            >
+              {nameOf(region.label)}
+            </span>
+          ))}
+        </div>
       </div>
       <p className="hint">
         Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its
