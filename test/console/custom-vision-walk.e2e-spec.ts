@@ -146,4 +146,21 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     await page.getByRole('heading', { name: 'scene-1.png' }).waitFor();
     expect(harness.problems()).toEqual([]);
   });
+
+  it('draws a box with the keyboard: N adds one in the middle, to move and resize with the arrows', async () => {
+    await page.goto(`/projects/${kitchen.id}/images/${scenes.get('scene-2.png')}`);
+    const surface = page.getByRole('application');
+    await page.waitForFunction("(document.querySelector('.box-editor img')?.naturalHeight ?? 0) > 0");
+    await surface.focus();
+    await page.keyboard.press('n');
+    await expect(boxes().allTextContents()).resolves.toEqual(['fork at 25%, 25% · 50×50%']);
+    // The new box is the selected one: the keys act on it at once.
+    await page.keyboard.press('2');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await expect(boxes().allTextContents()).resolves.toEqual(['scissors at 25%, 25% · 49×50%']);
+    await page.getByText(/or press N on it for one in the middle/).waitFor();
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+    await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+    expect(harness.problems()).toEqual([]);
+  });
 });

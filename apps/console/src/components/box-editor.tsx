@@ -14,11 +14,13 @@ interface Drag {
 const MIN_SIZE = 0.01;
 const NUDGE = 0.01;
 const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, value));
+/** The box N adds for a keyboard user, who cannot drag one: the middle of the photo, to move and resize from there. */
+const KEYBOARD_BOX = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
 
 /**
  * Boxes over an image, in fractions of its size, each in its label's colour. Drag on the image to draw, drag a box
  * to move it, drag a corner to resize; the selected box is relabeled with 1–9, nudged with the arrows (Shift
- * resizes), removed with Delete.
+ * resizes), removed with Delete; N adds one in the middle, the keyboard's way to draw.
  */
 export function BoxEditor({
   src,
@@ -96,6 +98,12 @@ export function BoxEditor({
       stepThroughBoxes(event);
       return;
     }
+    if ((event.key === 'n' || event.key === 'N') && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      onChange([...regions, { label: drawLabel, ...KEYBOARD_BOX }]);
+      setSelected(regions.length);
+      return;
+    }
     if (selected === null || !regions[selected]) return;
     const box = regions[selected];
     const arrows: Record<string, [number, number]> = {
@@ -162,7 +170,7 @@ export function BoxEditor({
           viewBox="0 0 1 1"
           preserveAspectRatio="none"
           role="application"
-          aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
+          aria-label={`Boxes on ${alt}: drag to draw a box, or N adds one in the middle; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
           tabIndex={0}
           onPointerDown={startDraw}
           onPointerMove={onMove}
@@ -222,10 +230,10 @@ export function BoxEditor({
         </div>
       </div>
       <p className="hint">
-        Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its
-        name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it, arrows move it, <kbd>Shift</kbd>+arrows resize it,{' '}
-        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next (after the last, on out of the photo),{' '}
-        <kbd>Esc</kbd> lets go of it.
+        Drag on the photo to draw a box (or press <kbd>N</kbd> on it for one in the middle), drag a box to move it, a
+        corner to resize it. Select a box (click it or its name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it,
+        arrows move it, <kbd>Shift</kbd>+arrows resize it, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next
+        (after the last, on out of the photo), <kbd>Esc</kbd> lets go of it.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (
