@@ -163,4 +163,25 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
     expect(harness.problems()).toEqual([]);
   });
+
+  it('gives the photo the focus when it is opened with Enter, and again after Save and next', async () => {
+    await page.goto(`/projects/${kitchen.id}/dataset`);
+    const grid = page.getByRole('listbox', { name: 'Images' });
+    await grid.getByRole('option', { name: /^scene-0\.png,/ }).waitFor();
+    await grid.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'scene-0.png' }).waitFor();
+    // Its keys work at once, without a click on it or a walk of Tabs from the top of the page.
+    await page.waitForFunction(`${focusedName}?.startsWith('Boxes on scene-0.png')`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Delete');
+    await expect(boxes().count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).press('Enter');
+    await page.getByRole('heading', { name: 'scene-1.png' }).waitFor();
+    // The next photo takes the focus the saved one had: N draws on it straight away.
+    await page.waitForFunction(`${focusedName}?.startsWith('Boxes on scene-1.png')`);
+    await page.keyboard.press('n');
+    await expect(boxes().allTextContents()).resolves.toEqual(['fork at 25%, 25% · 50×50%']);
+    expect(harness.problems()).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
+import { type CSSProperties, type KeyboardEvent, type PointerEvent, useEffect, useRef, useState } from 'react';
 import type { Label, Region } from '../api/client';
 import { LabelSwatch, useLabelColour } from './label-colours';
 
@@ -29,6 +29,7 @@ export function BoxEditor({
   regions,
   onChange,
   drawLabel,
+  takesLostFocus = false,
 }: {
   src: string;
   alt: string;
@@ -36,8 +37,17 @@ export function BoxEditor({
   regions: Region[];
   onChange: (regions: Region[]) => void;
   drawLabel: string;
+  /**
+   * Opened from the grid with Enter, or after Save and next, the focus was on what is gone: it comes to the photo,
+   * where the keys draw (N) and edit, instead of to the page's start. Focus on Next or a link stays where it is.
+   */
+  takesLostFocus?: boolean;
 }) {
   const surface = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    if (takesLostFocus && (document.activeElement === null || document.activeElement === document.body))
+      surface.current?.focus();
+  }, [takesLostFocus]);
   const [selected, setSelected] = useState<number | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   // The photo's width over its height: the surface is as wide as the photo can be at the editor's height limit.
