@@ -184,4 +184,23 @@ describe('console: the Custom Vision quickstart, walked in the console', () => {
     await expect(boxes().allTextContents()).resolves.toEqual(['fork at 25%, 25% · 50×50%']);
     expect(harness.problems()).toEqual([]);
   });
+
+  it('shows the chosen model type in full on a phone, where a select cut it off', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`/projects/${kitchen.id}/train`);
+    const shown = page.locator('.model-type > span');
+    await expect(shown.textContent()).resolves.toBe('Pretrained backbone with a new detector (photos)');
+    const fits = await shown.evaluate(
+      (element) =>
+        element.scrollWidth <= element.clientWidth &&
+        element.getBoundingClientRect().right <= element.ownerDocument.documentElement.clientWidth,
+    );
+    expect(fits).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'walk-model-type-phone.png') });
+    // The select still does the choosing, and the words follow it.
+    await page.getByLabel('Model type').selectOption('tiny-detector');
+    await expect(shown.textContent()).resolves.not.toBe('Pretrained backbone with a new detector (photos)');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(harness.problems()).toEqual([]);
+  });
 });
