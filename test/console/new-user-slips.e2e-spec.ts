@@ -318,7 +318,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
       { name: 'second.png', mimeType: 'image/png', buffer: blue[0] },
       { name: 'diary.png', mimeType: 'image/png', buffer: Buffer.from('not a photo at all') },
     ]);
-    await upload.getByRole('status').filter({ hasText: '1 uploaded, 1 rejected.' }).waitFor();
+    await upload.getByRole('status').filter({ hasText: '1 uploaded as Wren, 1 rejected.' }).waitFor();
     await expect(
       upload.getByRole('list', { name: 'Files that were not uploaded' }).getByRole('listitem').textContent(),
     ).resolves.toMatch(/^diary\.png: /);

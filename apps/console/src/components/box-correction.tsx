@@ -18,6 +18,7 @@ export function BoxCorrection({
   onChange,
   onReset,
   onClose,
+  takesLostFocus = false,
   children,
 }: {
   /** A heading, where the page has none naming the photo already. */
@@ -31,6 +32,8 @@ export function BoxCorrection({
   onReset?: (() => void) | null;
   /** Where the panel can be closed without writing anything. */
   onClose?: () => void;
+  /** The photo takes the focus when it appears, if nothing has it (see BoxEditor). */
+  takesLostFocus?: boolean;
   children: ReactNode;
 }) {
   const photo = useQuery({
@@ -71,6 +74,7 @@ export function BoxCorrection({
           regions={regions}
           onChange={onChange}
           drawLabel={drawLabel}
+          takesLostFocus={takesLostFocus}
         />
       ) : (
         <span className="image-placeholder" role="img" aria-label={alt} />

@@ -1,4 +1,4 @@
-import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
+import { type CSSProperties, type KeyboardEvent, type PointerEvent, useEffect, useRef, useState } from 'react';
 import type { Label, Region } from '../api/client';
 import { LabelSwatch, useLabelColour } from './label-colours';
 
@@ -14,11 +14,13 @@ interface Drag {
 const MIN_SIZE = 0.01;
 const NUDGE = 0.01;
 const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, value));
+/** The box N adds for a keyboard user, who cannot drag one: the middle of the photo, to move and resize from there. */
+const KEYBOARD_BOX = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
 
 /**
  * Boxes over an image, in fractions of its size, each in its label's colour. Drag on the image to draw, drag a box
  * to move it, drag a corner to resize; the selected box is relabeled with 1–9, nudged with the arrows (Shift
- * resizes), removed with Delete.
+ * resizes), removed with Delete; N adds one in the middle, the keyboard's way to draw.
  */
 export function BoxEditor({
   src,
@@ -27,6 +29,7 @@ export function BoxEditor({
   regions,
   onChange,
   drawLabel,
+  takesLostFocus = false,
 }: {
   src: string;
   alt: string;
@@ -34,8 +37,17 @@ export function BoxEditor({
   regions: Region[];
   onChange: (regions: Region[]) => void;
   drawLabel: string;
+  /**
+   * Opened from the grid with Enter, or after Save and next, the focus was on what is gone: it comes to the photo,
+   * where the keys draw (N) and edit, instead of to the page's start. Focus on Next or a link stays where it is.
+   */
+  takesLostFocus?: boolean;
 }) {
   const surface = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    if (takesLostFocus && (document.activeElement === null || document.activeElement === document.body))
+      surface.current?.focus();
+  }, [takesLostFocus]);
   const [selected, setSelected] = useState<number | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   // The photo's width over its height: the surface is as wide as the photo can be at the editor's height limit.
@@ -94,6 +106,12 @@ export function BoxEditor({
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Tab') {
       stepThroughBoxes(event);
+      return;
+    }
+    if ((event.key === 'n' || event.key === 'N') && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      onChange([...regions, { label: drawLabel, ...KEYBOARD_BOX }]);
+      setSelected(regions.length);
       return;
     }
     if (selected === null || !regions[selected]) return;
@@ -162,7 +180,7 @@ export function BoxEditor({
           viewBox="0 0 1 1"
           preserveAspectRatio="none"
           role="application"
-          aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
+          aria-label={`Boxes on ${alt}: drag to draw a box, or N adds one in the middle; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
           tabIndex={0}
           onPointerDown={startDraw}
           onPointerMove={onMove}
@@ -201,12 +219,31 @@ export function BoxEditor({
             </g>
           ))}
         </svg>
+        {/* Each box named on the photo, as Custom Vision tags it; the list below names them for screen readers. */}
+        <div className="box-names" aria-hidden="true">
+          {regions.map((region, index) => (
+            <span
+              key={index}
+              // A box at the top of the photo has its name inside it, not over the toolbar above.
+              className={region.y < 0.08 ? 'inside' : undefined}
+              style={
+                {
+                  left: `${region.x * 100}%`,
+                  top: `${region.y * 100}%`,
+                  '--label-colour': colourOf(region.label),
+                } as CSSProperties
+              }
+            >
+              {nameOf(region.label)}
+            </span>
+          ))}
+        </div>
       </div>
       <p className="hint">
-        Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its
-        name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it, arrows move it, <kbd>Shift</kbd>+arrows resize it,{' '}
-        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next (after the last, on out of the photo),{' '}
-        <kbd>Esc</kbd> lets go of it.
+        Drag on the photo to draw a box (or press <kbd>N</kbd> on it for one in the middle), drag a box to move it, a
+        corner to resize it. Select a box (click it or its name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it,
+        arrows move it, <kbd>Shift</kbd>+arrows resize it, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next
+        (after the last, on out of the photo), <kbd>Esc</kbd> lets go of it.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (

@@ -26,6 +26,7 @@ export function QuickTest({
   iterationId,
   intro = 'Try a photo the model has not seen, before deploying it. It is not kept unless you add it to the dataset.',
   pickerLabel = 'Drop a photo here or choose one',
+  name = 'Quick test',
 }: {
   project: Project;
   iterationId: string;
@@ -33,6 +34,8 @@ export function QuickTest({
   intro?: string;
   /** The photo picker's name, distinct from another picker on the same page (a deployment's Try it). */
   pickerLabel?: string;
+  /** The section's name, distinct when a page has several (one per deployment). */
+  name?: string;
 }) {
   const [photo, setPhoto] = useState<{ file: File; url: string } | null>(null);
   const multilabel = project.type === 'multilabel';
@@ -60,7 +63,7 @@ export function QuickTest({
   return (
     <section
       className="card try-it"
-      aria-label="Quick test"
+      aria-label={name}
       onDragOver={(event) => event.preventDefault()}
       onDrop={(event) => {
         event.preventDefault();

@@ -231,18 +231,23 @@ function ArchitectureField({
   return (
     <div className="field">
       <label htmlFor="field-architecture">Model type</label>
-      <select
-        id="field-architecture"
-        aria-describedby={`field-architecture-hint${value === 'auto' ? ' field-architecture-choice' : ''}`}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-      >
-        {offered.map((name) => (
-          <option key={name} value={name}>
-            {ARCHITECTURES[name]?.name ?? name}
-          </option>
-        ))}
-      </select>
+      {/* The names are long: on a phone a select would cut the chosen one ("…with a new dete"); it shows in full over
+          as many lines as it needs, and the select, see-through on top, does the choosing. */}
+      <span className="wrapping-select model-type">
+        <span aria-hidden="true">{ARCHITECTURES[value]?.name ?? value}</span>
+        <select
+          id="field-architecture"
+          aria-describedby={`field-architecture-hint${value === 'auto' ? ' field-architecture-choice' : ''}`}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        >
+          {offered.map((name) => (
+            <option key={name} value={name}>
+              {ARCHITECTURES[name]?.name ?? name}
+            </option>
+          ))}
+        </select>
+      </span>
       <FieldHint
         id="field-architecture-hint"
         help="Pretrained backbones learn from few photos; models trained from scratch suit small, simple images."

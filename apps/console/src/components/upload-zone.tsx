@@ -22,12 +22,12 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   // a multilabel project, at most one for a classification project.
   const [uploadLabels, setUploadLabels] = useState<ReadonlySet<string>>(new Set());
   const upload = useMutation({
-    mutationFn: (files: File[]) =>
+    mutationFn: ({ files, labelIds }: { files: File[]; labelIds: string[] }) =>
       uploadFiles(
         projectId,
         files,
         (sent, total) => setProgress({ sent, total }),
-        project.labels.filter((label) => uploadLabels.has(label.id)).map((label) => label.id),
+        labelIds,
         ANNOTATION_FILES[project.type]?.pattern,
       ),
     // Each label's image count too: uploads with a label, a zip's folders or a COCO file's boxes add to them.
@@ -36,7 +36,10 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   const start = (files: File[]) => {
     if (files.length === 0) return;
     setProgress({ sent: 0, total: files.reduce((bytes, file) => bytes + file.size, 0) });
-    upload.mutate(files);
+    upload.mutate({
+      files,
+      labelIds: project.labels.filter((label) => uploadLabels.has(label.id)).map((label) => label.id),
+    });
   };
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -50,6 +53,10 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   const missing = items.filter((item) => item.status === 'rejected' && item.error?.code === MISSING_FILE);
   const rejected = items.filter((item) => item.status === 'rejected' && item.error?.code !== MISSING_FILE);
   const counts = countBy(items);
+  // The labels the finished upload gave, named in its outcome: the choice above may have changed since.
+  const givenLabels = project.labels
+    .filter((label) => upload.variables?.labelIds.includes(label.id))
+    .map((label) => label.name);
   return (
     <section
       className={`upload-zone ${dragging ? 'dragging' : ''}`}
@@ -121,7 +128,8 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
       )}
       {upload.isSuccess && (
         <p role="status">
-          {counts.created} uploaded{counts.duplicate ? `, ${counts.duplicate} already there` : ''}
+          {counts.created} uploaded{givenLabels.length ? ` as ${givenLabels.join(' and ')}` : ''}
+          {counts.duplicate ? `, ${counts.duplicate} already there` : ''}
           {rejected.length ? `, ${rejected.length} rejected` : ''}.
         </p>
       )}

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type Project, refusedFile, type Schemas, unwrap } from '../api/client';
 import { isZip } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
@@ -24,6 +24,8 @@ export function DeployPage({ project }: { project: Project }) {
   const queryClient = useQueryClient();
   const { search } = useLocation();
   const [keys, setKeys] = useState<Record<string, string>>({});
+  // The deployment just made: its card takes the focus when it appears, where its key is to be copied.
+  const [deployedId, setDeployedId] = useState<string | null>(null);
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
     queryFn: async () =>
@@ -52,6 +54,7 @@ export function DeployPage({ project }: { project: Project }) {
       ),
     onSuccess: async (deployed) => {
       setKeys((previous) => ({ ...previous, [deployed.id]: deployed.apiKey }));
+      setDeployedId(deployed.id);
       setName(null);
       await queryClient.invalidateQueries({ queryKey: ['deployments', project.id] });
     },
@@ -110,6 +113,7 @@ export function DeployPage({ project }: { project: Project }) {
           project={project}
           deployment={deployment}
           apiKey={keys[deployment.id]}
+          justDeployed={deployment.id === deployedId}
           onKey={(key) => setKeys((previous) => ({ ...previous, [deployment.id]: key }))}
         />
       ))}
@@ -121,14 +125,21 @@ function DeploymentCard({
   project,
   deployment,
   apiKey,
+  justDeployed,
   onKey,
 }: {
   project: Project;
   deployment: Deployment;
   apiKey?: string;
+  justDeployed: boolean;
   onKey: (key: string) => void;
 }) {
   const queryClient = useQueryClient();
+  // The Deploy button, disabled while it worked, lost the focus: it comes here, to the key shown once.
+  const card = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (justDeployed) card.current?.focus();
+  }, [justDeployed]);
   const path = { projectId: project.id, deploymentId: deployment.id };
   const rotate = useMutation({
     mutationFn: async () =>
@@ -144,12 +155,17 @@ function DeploymentCard({
   const endpoint = `${location.origin}${deployment.endpoint}`;
   const key = apiKey ?? '<your key>';
   return (
-    <article className="card" aria-label={`Deployment ${deployment.name}`}>
+    <article className="card" aria-label={`Deployment ${deployment.name}`} ref={card} tabIndex={-1}>
       <h3>
         {deployment.name} <span className="badge">iteration {deployment.iterationNumber}</span>
       </h3>
+      {/* Custom Vision's "Prediction URL" dialog: the address to copy, and where the key goes in a call. */}
       <p>
-        Endpoint: <code>{endpoint}</code>
+        Prediction URL: <code>{endpoint}</code>{' '}
+        <CopyButton text={endpoint} what={`The prediction URL of ${deployment.name}`} label="Copy URL" />
+      </p>
+      <p className="hint">
+        POST a photo there as the request body, with the deployment's key in the <code>X-Api-Key</code> header.
       </p>
       {apiKey ? (
         <OneTimeSecret
@@ -360,6 +376,7 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
           iterationId={deployment.iterationId}
           intro={`No key at hand? Test iteration ${deployment.iterationNumber}, the model this deployment serves, with your login: no key needed. The photo is not kept unless you add it to the dataset.`}
           pickerLabel="Drop a photo to test with your login, or choose one"
+          name={`Quick test of ${deployment.name}`}
         />
       )}
     </>

@@ -241,6 +241,7 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
         labels={project.labels}
         regions={regions}
         onChange={setRegions}
+        takesLostFocus
       >
         <button type="button" className="primary" disabled={save.isPending} onClick={() => save.mutate()}>
           Save boxes and go to the next image

@@ -130,6 +130,8 @@ export function LabelsEditor({ project, negativeControls = false }: { project: P
         {project.labels.map((label, index) => (
           <li key={label.id} className="chip">
             <kbd>{index + 1}</kbd> {label.name}
+            {/* How many images each label has, as Custom Vision's tag list says: enough photos of each before training. */}
+            <ImageCount count={counts.data?.items.find((count) => count.id === label.id)?.imageCount} />
             {label.negative && (
               <span className="badge chip-badge" title="Its images show none of the other labels">
                 negative
@@ -362,5 +364,16 @@ function DeleteProject({ project }: { project: Project }) {
         </form>
       )}
     </div>
+  );
+}
+
+/** A label's image count in its chip: the number, read out with its unit. */
+function ImageCount({ count }: { count: number | undefined }) {
+  if (count === undefined) return null;
+  return (
+    <span className="chip-count">
+      {count}
+      <span className="visually-hidden">{count === 1 ? ' image' : ' images'}</span>
+    </span>
   );
 }
