@@ -229,6 +229,19 @@ describe('dataset archives', () => {
     });
   });
 
+  it('refuses a multilabel CSV without its "filename" column beside unlabelled pictures, saying how to write it, and ignores one beside labelled folders', async () => {
+    const image = await generateImage(1);
+    const unread = await zipOf({ '1.png': image, 'labels.csv': 'image,cat,dog\n1.png,1,0\n' });
+    await expect(readMultilabelArchive(unread, limits, imagesDirectory)).rejects.toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: expect.stringContaining('labels.csv does not start with a "filename" column'),
+    });
+    const extra = await zipOf({ 'cat/1.png': image, 'notes.csv': 'date,count\n2026-12-05,1\n' });
+    const archive = await readMultilabelArchive(extra, limits, await mkdtemp(join(imagesDirectory, 'again-')));
+    expect(outcome(archive)).toEqual([{ path: 'cat/1.png', labelName: 'cat' }]);
+    expect(archive.ignored).toBe(1);
+  });
+
   it("leaves unlabeled the images a split folder holds without a class folder (Kaggle's unlabeled test/), instead of a label 'test'", async () => {
     const zip = await zipOf({
       'train/cat/1.png': await generateImage(1),

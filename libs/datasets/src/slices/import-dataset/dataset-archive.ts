@@ -427,7 +427,18 @@ export async function readMultilabelArchive(
       if (split) image.split = split;
     }
   }
-  if (tables === 0) return foldersOnly();
+  if (tables === 0) {
+    // A CSV beside pictures no folder labels was meant to label them: say why it did not, rather than import none.
+    if (byFolders.images.every((image) => !image.labelName)) {
+      throw DomainError.validation(
+        DatasetErrors.INVALID_ARCHIVE,
+        `${csvPaths.join(', ')} ${csvPaths.length > 1 ? 'do' : 'does'} not start with a "filename" column, and no ` +
+          'folder names a label: label the images with a CSV whose header is filename,<label>,<label>,… and a row ' +
+          'per image (1 where it has the label), or put them in a folder per label.',
+      );
+    }
+    return foldersOnly();
+  }
   await labelCopiesAlike(byFolders.images);
   for (const image of byFolders.images) {
     if (image.labelNames) image.labelNames.forEach(addLabel);
