@@ -70,7 +70,8 @@ describe('console: a classification project from upload to a deployed prediction
     await page.getByRole('button', { name: 'Select all' }).click();
     await page.getByRole('status').filter({ hasText: '10 selected' }).waitFor();
     await page.getByLabel('Label selected as').selectOption({ label: 'Japanese Cherry' });
-    await page.getByText('0 images', { exact: true }).waitFor();
+    // The grid's count (a label chip says its own count the same way).
+    await page.getByRole('toolbar', { name: 'Selected images' }).getByText('0 images', { exact: true }).waitFor();
     await show.selectOption({ label: 'Japanese Cherry (10)' });
     await grid.getByRole('option').nth(9).waitFor();
 

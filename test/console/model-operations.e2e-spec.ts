@@ -350,7 +350,7 @@ describe('console: operating a project once it has a model', () => {
     await grid.getByRole('option', { name: /^red-1\.png/ }).waitFor();
     await page.waitForFunction(`document.querySelectorAll('[role="listbox"] [role="option"]').length === 1`);
     await page.getByLabel('Metadata (key=value)').fill('camera=south-gate');
-    await page.getByText('0 images').waitFor();
+    await page.getByRole('toolbar', { name: 'Selected images' }).getByText('0 images', { exact: true }).waitFor();
     await page.getByLabel('Metadata (key=value)').fill('');
     await grid.getByRole('option', { name: /^blue-1\.png/ }).waitFor();
 
