@@ -9,7 +9,7 @@ import {
 type ClassificationLabelMetrics = ClassificationMetrics['perLabel'][number];
 
 /** A classification's metrics with each label's average precision and their mean, as multilabel and detection have. */
-export type ClassificationMetricsWithAp = Extract<MetricsAtThresholds, { task: 'classification' }> & {
+export type ClassificationMetricsWithAp = Omit<Extract<MetricsAtThresholds, { task: 'classification' }>, 'perLabel'> & {
   perLabel: (ClassificationLabelMetrics & { ap: number })[];
   map: number;
 };
