@@ -118,6 +118,27 @@ describe('per-image validation results of an iteration', () => {
     expect(reds.body.count).toBe(4);
   });
 
+  it('gives each label its AP, ranking the validation images by the label’s probability whatever the threshold', async () => {
+    const items = (await get(path(), { limit: 100 }).expect(200)).body.items as Performance[];
+    const probability = (item: Performance, label: string) =>
+      item.predictions.find((prediction) => prediction.label === label)!.probability;
+    // By hand: a label's AP is 100% when each of its images is more probable for it than every image of the other.
+    const comesFirst = (label: string) =>
+      Math.min(...items.filter((item) => item.expected[0].label === label).map((item) => probability(item, label))) >
+      Math.max(...items.filter((item) => item.expected[0].label !== label).map((item) => probability(item, label)));
+    expect([comesFirst('red'), comesFirst('blue')]).toEqual([true, true]);
+    for (const threshold of [0, 0.99]) {
+      const metrics = (
+        await get(`/v1/projects/${project.id}/iterations/${iterationId}/metrics`, { threshold }).expect(200)
+      ).body;
+      expect(metrics.perLabel.map((label: { label: string; ap: number }) => [label.label, label.ap])).toEqual([
+        ['red', 1],
+        ['blue', 1],
+      ]);
+      expect(metrics.map).toBe(1);
+    }
+  });
+
   it('pages through the list with nextCursor, in the same order, without repeats', async () => {
     const all = (await get(path(), { limit: 100 }).expect(200)).body.items.map((item: Performance) => item.imageId);
     const paged: string[] = [];

@@ -13,7 +13,11 @@ export {
 } from './architectures/architecture-registry.js';
 export { BackboneError, type Backbone, type BackboneDescriptor, type BackboneErrorCode } from './backbones/backbone.js';
 export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones } from './backbones/backbone-registry.js';
-export { classificationMetricsAtThreshold, type ClassificationMetrics } from './metrics/classification-metrics.js';
+export {
+  classificationAveragePrecision,
+  classificationMetricsAtThreshold,
+  type ClassificationMetrics,
+} from './metrics/classification-metrics.js';
 export { bestUnmatchedTruth, detectionMetrics, type DetectionMetrics } from './metrics/detection-metrics.js';
 export {
   MULTILABEL_THRESHOLD,

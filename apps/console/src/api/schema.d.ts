@@ -3523,7 +3523,20 @@ export interface components {
             /** Format: date-time */
             reportedAt: string;
         };
-        ClassificationMetricsAtThresholdDto: {
+        IterationClassificationLabelMetricsDto: {
+            /** @example cat */
+            label: string;
+            /** @description Share of the predictions of this label that were right (0 if never predicted). */
+            precision: number;
+            /** @description Share of the examples of this label that were found (0 if never expected). */
+            recall: number;
+            f1: number;
+            /** @description Validation examples that truly carry this label. */
+            support: number;
+            /** @description Average precision of this label, ranking the images by its probability (whatever the threshold). */
+            ap: number;
+        };
+        IterationClassificationMetricsDto: {
             /** @description Share of validation images whose prediction is their label. */
             accuracy: number;
             /** @description Macro average over the labels expected or predicted at least once. */
@@ -3532,7 +3545,6 @@ export interface components {
             recall: number;
             /** @description Macro average, as precision. */
             f1: number;
-            perLabel: components["schemas"]["LabelMetricsDto"][];
             confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3541,6 +3553,9 @@ export interface components {
             task: "classification";
             /** @description Probabilities below it count as no prediction (0: always the most probable). */
             threshold: number;
+            perLabel: components["schemas"]["IterationClassificationLabelMetricsDto"][];
+            /** @description Mean of the per-label APs over the labels some validation image carries. */
+            map: number;
         };
         MultilabelMetricsAtThresholdDto: {
             /** @description Over every (image, label) given at the threshold: the share that is right. */
@@ -4265,6 +4280,25 @@ export interface components {
             iterationId: string;
             /** @description Most probable first. */
             predictions: components["schemas"]["PredictionDto"][];
+        };
+        ClassificationMetricsAtThresholdDto: {
+            /** @description Share of validation images whose prediction is their label. */
+            accuracy: number;
+            /** @description Macro average over the labels expected or predicted at least once. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["LabelMetricsDto"][];
+            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "classification";
+            /** @description Probabilities below it count as no prediction (0: always the most probable). */
+            threshold: number;
         };
         TestBoxDto: {
             /** @example cat */
@@ -10754,7 +10788,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["IterationClassificationMetricsDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */

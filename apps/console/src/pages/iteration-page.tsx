@@ -293,6 +293,7 @@ function MetricsView({
   onShow: ShowImages;
 }) {
   const labelId = (name: string) => project.labels.find((label) => label.name === name)?.id ?? name;
+  const apColumn = metrics.task === 'detection' ? `AP@${Math.round(metrics.overlapThreshold * 100)}` : 'AP';
   return (
     <>
       <dl className="summary">
@@ -314,6 +315,12 @@ function MetricsView({
           <dt>F1</dt>
           <dd>{percent(metrics.f1)}</dd>
         </div>
+        {metrics.task === 'classification' && (
+          <div>
+            <dt>mAP</dt>
+            <dd>{percent(metrics.map)}</dd>
+          </div>
+        )}
         {metrics.task === 'multilabel' && (
           <>
             <div>
@@ -341,15 +348,20 @@ function MetricsView({
           match: images given exactly their labels.
         </p>
       )}
-      <table aria-label="Metrics per label">
+      {metrics.task === 'classification' && (
+        <p className="hint">
+          AP ranks the validation images by the label’s probability, whatever the threshold: 100% when every image of
+          the label comes before the others. mAP: the mean AP of the labels that have validation images.
+        </p>
+      )}
+      <table aria-label="Metrics per label" className="per-label">
         <thead>
           <tr>
             <th scope="col">Label</th>
             <th scope="col">Precision</th>
             <th scope="col">Recall</th>
             <th scope="col">F1</th>
-            {metrics.task === 'detection' && <th scope="col">AP@{Math.round(metrics.overlapThreshold * 100)}</th>}
-            {metrics.task === 'multilabel' && <th scope="col">AP</th>}
+            <th scope="col">{apColumn}</th>
             <th scope="col">Examples</th>
             <th scope="col">Validation images</th>
           </tr>
@@ -358,12 +370,12 @@ function MetricsView({
           {metrics.perLabel.map((row) => (
             <tr key={row.label}>
               <th scope="row">{row.label}</th>
-              <td>{percent(row.precision)}</td>
-              <td>{percent(row.recall)}</td>
-              <td>{percent(row.f1)}</td>
-              {'ap' in row && <td>{percent(row.ap)}</td>}
-              <td>{row.support}</td>
-              <td>
+              <td data-label="Precision">{percent(row.precision)}</td>
+              <td data-label="Recall">{percent(row.recall)}</td>
+              <td data-label="F1">{percent(row.f1)}</td>
+              <td data-label={apColumn}>{percent(row.ap)}</td>
+              <td data-label="Examples">{row.support}</td>
+              <td data-label="Validation images">
                 <button
                   type="button"
                   className="link"

@@ -1,43 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classificationAveragePrecision, iterationPerformance } from './performance.js';
+import { iterationPerformance } from './performance.js';
 
 describe('Custom Vision iteration performance', () => {
-  it('average precision of a label ranks examples by its probability', () => {
-    // Label 0 is expected for examples 0 and 2; ranked by p(label 0): ex0 (0.9), ex1 (0.8), ex2 (0.7).
-    expect(
-      classificationAveragePrecision(
-        [0, 1, 0],
-        [
-          [0.9, 0.1],
-          [0.8, 0.2],
-          [0.7, 0.3],
-        ],
-        0,
-      ),
-    ).toBeCloseTo((1 / 1 + 2 / 3) / 2);
-    expect(
-      classificationAveragePrecision(
-        [0, 1, 0],
-        [
-          [0.9, 0.1],
-          [0.2, 0.8],
-          [0.7, 0.3],
-        ],
-        0,
-      ),
-    ).toBe(1);
-    expect(
-      classificationAveragePrecision(
-        [1, 1],
-        [
-          [0.9, 0.1],
-          [0.2, 0.8],
-        ],
-        0,
-      ),
-    ).toBe(0);
-  });
-
   it('names tags by the iteration labels, in model-output order, with precision and recall at the threshold', () => {
     const performance = iterationPerformance(
       {

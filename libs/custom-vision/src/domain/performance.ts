@@ -1,3 +1,4 @@
+import { classificationAveragePrecision } from '@diyml/ml/pure';
 import { metricsOf, type StoredEvaluation } from '@diyml/training/pure';
 
 export interface CvTagPerformance {
@@ -17,32 +18,6 @@ export interface CvIterationPerformance {
   recall: number;
   recallStdDeviation: number;
   averagePrecision: number;
-}
-
-/**
- * Average precision of one label in a classification, one label against the rest: examples ranked by the
- * label's probability, precision averaged at the rank of each example that truly has the label.
- */
-export function classificationAveragePrecision(
-  expected: readonly number[],
-  probabilities: readonly (readonly number[])[],
-  label: number,
-): number {
-  const ranked = expected.map((truth, index) => ({
-    positive: truth === label,
-    score: probabilities[index]?.[label] ?? 0,
-  }));
-  const positives = ranked.filter((example) => example.positive).length;
-  if (positives === 0) return 0;
-  ranked.sort((a, b) => b.score - a.score);
-  let hits = 0;
-  let sum = 0;
-  ranked.forEach((example, rank) => {
-    if (!example.positive) return;
-    hits += 1;
-    sum += hits / (rank + 1);
-  });
-  return sum / positives;
 }
 
 interface PerLabel {

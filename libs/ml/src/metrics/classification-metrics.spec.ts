@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   accuracy,
+  classificationAveragePrecision,
   classificationMetrics,
   classificationMetricsAtThreshold,
   predictAtThreshold,
@@ -62,5 +63,40 @@ describe('classification metrics', () => {
 
   it('refuses predictions that do not line up with the labels', () => {
     expect(() => accuracy([0, 1], [0])).toThrow(RangeError);
+  });
+
+  describe('average precision of a label', () => {
+    /** Two labels; only label 0's probability matters, label 1's is its complement. */
+    const rows = (label0: number[]) => label0.map((p) => [p, 1 - p]);
+
+    it('averages the precision at each example that truly has the label, ranked by its probability', () => {
+      // Ranked: a(0) b(1) c(0) d(1) e(0): precision 1/1 at a, 2/3 at c, 3/5 at e.
+      expect(classificationAveragePrecision([0, 1, 0, 1, 0], rows([0.9, 0.8, 0.7, 0.6, 0.5]), 0)).toBeCloseTo(
+        (1 + 2 / 3 + 3 / 5) / 3,
+        12,
+      );
+      // Label 1 ranks them backwards: e(0) d(1) c(0) b(1) a(0), precision 1/2 at d and 2/4 at b.
+      expect(classificationAveragePrecision([0, 1, 0, 1, 0], rows([0.9, 0.8, 0.7, 0.6, 0.5]), 1)).toBeCloseTo(
+        (1 / 2 + 2 / 4) / 2,
+        12,
+      );
+      expect(classificationAveragePrecision([0, 1, 0], rows([0.9, 0.2, 0.7]), 0)).toBe(1);
+    });
+
+    it('counts examples of equal probability as one step, whatever their order', () => {
+      // After 0.9: recall 1/2 at precision 1; the tie at 0.6 adds recall 1/2 at precision 2/3.
+      const expectedAp = 0.5 * 1 + 0.5 * (2 / 3);
+      expect(classificationAveragePrecision([0, 1, 0], rows([0.9, 0.6, 0.6]), 0)).toBeCloseTo(expectedAp, 12);
+      expect(classificationAveragePrecision([0, 0, 1], rows([0.9, 0.6, 0.6]), 0)).toBeCloseTo(expectedAp, 12);
+      expect(classificationAveragePrecision([0, 1, 1, 0], rows([0.5, 0.5, 0.5, 0.5]), 0)).toBeCloseTo(0.5, 12);
+    });
+
+    it('is 0 for a label no example truly has', () => {
+      expect(classificationAveragePrecision([1, 1], rows([0.9, 0.2]), 0)).toBe(0);
+    });
+
+    it('refuses probabilities that do not line up with the labels', () => {
+      expect(() => classificationAveragePrecision([0, 1], rows([0.9]), 0)).toThrow(RangeError);
+    });
   });
 });

@@ -97,6 +97,36 @@ export function classificationMetricsAtThreshold(
   return classificationMetrics(expected, predictAtThreshold(probabilities, threshold), labels);
 }
 
+/**
+ * Average precision of one label of a classification, the label against the rest: the examples ranked by the
+ * label's probability, the precision at each recall step weighted by that step. Examples of equal probability
+ * form one step (as scikit-learn's average_precision_score), so their order does not matter. 0 for a label no
+ * example truly has.
+ */
+export function classificationAveragePrecision(
+  expected: readonly number[],
+  probabilities: readonly (readonly number[])[],
+  label: number,
+): number {
+  assertSameLength(expected, probabilities);
+  const positives = expected.filter((truth) => truth === label).length;
+  if (positives === 0) return 0;
+  const ranked = expected
+    .map((truth, index) => ({ positive: truth === label, score: probabilities[index][label] ?? 0 }))
+    .sort((a, b) => b.score - a.score);
+  let hits = 0;
+  let previousRecall = 0;
+  let area = 0;
+  ranked.forEach((example, rank) => {
+    if (example.positive) hits += 1;
+    if (ranked[rank + 1]?.score === example.score) return;
+    const recall = hits / positives;
+    area += (recall - previousRecall) * (hits / (rank + 1));
+    previousRecall = recall;
+  });
+  return area;
+}
+
 export function harmonicMean(precision: number, recall: number): number {
   return precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
 }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath, OmitType } from '@nestjs/swagger';
 
 export class LabelMetricsDto {
   @ApiProperty({ example: 'cat' }) label: string;
@@ -109,6 +109,21 @@ export class DetectionMetricsAtThresholdDto extends DetectionMetricsDto {
   @ApiProperty({ description: 'IoU from which a box matches a ground-truth box.' }) overlapThreshold: number;
 }
 
+export class IterationClassificationLabelMetricsDto extends LabelMetricsDto {
+  @ApiProperty({
+    description: 'Average precision of this label, ranking the images by its probability (whatever the threshold).',
+  })
+  ap: number;
+}
+
+/** An iteration's classification metrics: those of a test run, with each label's average precision and their mean. */
+export class IterationClassificationMetricsDto extends OmitType(ClassificationMetricsAtThresholdDto, [
+  'perLabel',
+] as const) {
+  @ApiProperty({ type: [IterationClassificationLabelMetricsDto] }) perLabel: IterationClassificationLabelMetricsDto[];
+  @ApiProperty({ description: 'Mean of the per-label APs over the labels some validation image carries.' }) map: number;
+}
+
 /** Metrics at the request's thresholds, of either task: `task` tells which. */
 export const METRICS_AT_THRESHOLD_SCHEMA = {
   oneOf: [
@@ -135,5 +150,30 @@ export function ApiMetricsAtThresholdResponse(description: string): MethodDecora
       DetectionMetricsAtThresholdDto,
     ),
     ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
+  );
+}
+
+/** Documents an iteration's validation metrics at thresholds: as a test run's, with AP for classification too. */
+export function ApiIterationMetricsResponse(description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(IterationClassificationMetricsDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiOkResponse({
+      description,
+      schema: {
+        oneOf: [
+          { $ref: getSchemaPath(IterationClassificationMetricsDto) },
+          { $ref: getSchemaPath(MultilabelMetricsAtThresholdDto) },
+          { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
+        ],
+        discriminator: {
+          propertyName: 'task',
+          mapping: {
+            classification: getSchemaPath(IterationClassificationMetricsDto),
+            multilabel: getSchemaPath(MultilabelMetricsAtThresholdDto),
+            detection: getSchemaPath(DetectionMetricsAtThresholdDto),
+          },
+        },
+      },
+    }),
   );
 }
