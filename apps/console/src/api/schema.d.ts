@@ -1169,7 +1169,7 @@ export interface paths {
         put?: never;
         /**
          * Predict one photo with a trained iteration, deployed or not; nothing is stored
-         * @description The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict. 409 ITERATION_NOT_COMPLETED for an iteration without a model.
+         * @description The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict; POST …/quick-test/url takes the URL of a photo instead. 409 ITERATION_NOT_COMPLETED for an iteration without a model.
          */
         post: operations["quickTestIteration"];
         delete?: never;

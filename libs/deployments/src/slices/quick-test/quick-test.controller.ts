@@ -59,7 +59,8 @@ export class QuickTestController {
     operationId: 'quickTestIteration',
     summary: 'Predict one photo with a trained iteration, deployed or not; nothing is stored',
     description:
-      'The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict. ' +
+      'The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict; ' +
+      'POST …/quick-test/url takes the URL of a photo instead. ' +
       '409 ITERATION_NOT_COMPLETED for an iteration without a model.',
   })
   @ApiConsumes('image/png', 'image/jpeg', 'image/webp', 'multipart/form-data')
