@@ -1,5 +1,6 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { UrlFetcher } from '@diyml/core';
 import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
 import { ImageIntake, ImageQuota } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
@@ -81,6 +82,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     ModelEvictionReactor,
     ModelWarmingReactor,
     PredictionService,
+    UrlFetcher,
     DeploymentKeyGuard,
     PredictionRateCounts,
     PredictThrottlerGuard,

@@ -1169,9 +1169,29 @@ export interface paths {
         put?: never;
         /**
          * Predict one photo with a trained iteration, deployed or not; nothing is stored
-         * @description The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict. 409 ITERATION_NOT_COMPLETED for an iteration without a model.
+         * @description The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict; POST …/quick-test/url takes the URL of a photo instead. 409 ITERATION_NOT_COMPLETED for an iteration without a model.
          */
         post: operations["quickTestIteration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/quick-test/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict the photo at a URL with a trained iteration, deployed or not; nothing is stored
+         * @description The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls, and the photo must be within the limits of /v1/predict. A URL that cannot be used is 400 or 422 with its URL_* code (URL_INVALID, URL_ADDRESS_NOT_ALLOWED, URL_TOO_LARGE, URL_NOT_AN_IMAGE, URL_FETCH_FAILED, URL_TIMEOUT, URL_TOO_MANY_REDIRECTS). 409 ITERATION_NOT_COMPLETED for an iteration without a model.
+         */
+        post: operations["quickTestIterationUrl"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4280,6 +4300,13 @@ export interface components {
             iterationId: string;
             /** @description Most probable first. */
             predictions: components["schemas"]["PredictionDto"][];
+        };
+        QuickTestUrlDto: {
+            /**
+             * @description The photo's http or https URL.
+             * @example https://example.com/cat.jpg
+             */
+            url: string;
         };
         ClassificationMetricsAtThresholdDto: {
             /** @description Share of validation images whose prediction is their label. */
@@ -14311,6 +14338,142 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    quickTestIterationUrl: {
+        parameters: {
+            query?: {
+                /** @description Leave out predictions below this probability. Default 0 (classification), 0.25 (detection). */
+                threshold?: number;
+                /** @description At most this many predictions. Default: every label (classification), 100 boxes (detection). */
+                maxResults?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project (its id). */
+                projectId: string;
+                /** @description The iteration of the project (its id). */
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickTestUrlDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickTestResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

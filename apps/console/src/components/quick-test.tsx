@@ -38,13 +38,28 @@ export function QuickTest({
   name?: string;
 }) {
   const [photo, setPhoto] = useState<{ file: File; url: string } | null>(null);
+  // A photo tested by its URL: the console shows only its own server's images, so it is named and linked, not drawn.
+  const [testedUrl, setTestedUrl] = useState<string | null>(null);
+  const [imageUrl, setImageUrl] = useState('');
   const multilabel = project.type === 'multilabel';
   // A multilabel model gives each label its own probability: the threshold decides which it gives, 50% as its metrics.
   const [threshold, setThreshold] = useState(project.type === 'classification' ? 0 : 0.5);
   const test = useMutation({
-    mutationFn: async (file: File): Promise<QuickTestResult> => {
+    mutationFn: async (source: File | string): Promise<QuickTestResult> => {
+      if (typeof source === 'string') {
+        setPhoto(null);
+        setTestedUrl(source);
+        return unwrap(
+          await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/quick-test/url', {
+            params: { path: { projectId: project.id, iterationId }, query: { threshold: 0 } },
+            body: { url: source },
+          }),
+        );
+      }
+      const file = source;
       if (await isZip(file))
         throw new Error(`${file.name} is a zip, not a photo: choose one photo to test. Zips go to the Dataset tab.`);
+      setTestedUrl(null);
       setPhoto({ file, url: await readAsDataUrl(file) });
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/quick-test?threshold=0`, {
         method: 'POST',
@@ -76,6 +91,28 @@ export function QuickTest({
         {pickerLabel}
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} />
       </label>
+      <form
+        className="inline-form"
+        aria-label="Test a photo at a URL"
+        onSubmit={(event) => {
+          event.preventDefault();
+          test.mutate(imageUrl.trim());
+        }}
+      >
+        <label>
+          Image URL
+          <input
+            type="url"
+            required
+            placeholder="https://example.com/photo.jpg"
+            value={imageUrl}
+            onChange={(event) => setImageUrl(event.target.value)}
+          />
+        </label>
+        <button type="submit" disabled={test.isPending}>
+          Test the URL
+        </button>
+      </form>
       <ThresholdSlider
         label={
           multilabel
@@ -88,12 +125,28 @@ export function QuickTest({
           multilabel ? 'Every label is listed with its probability; those from the threshold are marked ✓.' : undefined
         }
       />
-      {test.isPending && <p role="status">Testing {photo?.file.name}…</p>}
+      {test.isPending && <p role="status">Testing {testedUrl ?? photo?.file.name}…</p>}
       <ErrorMessage error={test.error} />
       {photo && test.data && multilabel && (
         <>
           <MultilabelResult photo={photo.url} predictions={test.data.predictions} threshold={threshold} />
           <AddWithLabels key={photo.url} project={project} file={photo.file} given={given(test.data, threshold)} />
+        </>
+      )}
+      {testedUrl && test.data && (
+        <>
+          <p>
+            The photo at{' '}
+            <a href={testedUrl} target="_blank" rel="noreferrer">
+              {testedUrl}
+            </a>
+            :
+          </p>
+          {multilabel ? (
+            <MultilabelResult predictions={test.data.predictions} threshold={threshold} />
+          ) : (
+            <TryItResult predictions={shown} />
+          )}
         </>
       )}
       {photo && test.data && !multilabel && (
@@ -117,13 +170,14 @@ function MultilabelResult({
   predictions,
   threshold,
 }: {
-  photo: string;
+  /** Not drawn for a photo tested by its URL. */
+  photo?: string;
   predictions: Prediction[];
   threshold: number;
 }) {
   return (
     <div className="prediction">
-      <img src={photo} alt="The photo you tried" />
+      {photo && <img src={photo} alt="The photo you tried" />}
       <div>
         <p>
           {plural(predictions.filter((prediction) => prediction.probability >= threshold).length, 'label')} from{' '}

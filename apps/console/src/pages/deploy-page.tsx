@@ -397,7 +397,8 @@ function withKeyAdvice(error: ApiError, deployment: Deployment): ApiError {
 /** Predictions listed and drawn: the most probable few; the rest folded away (a low threshold can give dozens). */
 export const SHOWN_PREDICTIONS = 5;
 
-export function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
+/** Without a photo (one tested by its URL), the predictions alone. */
+export function TryItResult({ photo, predictions }: { photo?: string; predictions: Prediction[] }) {
   const top = predictions.slice(0, SHOWN_PREDICTIONS);
   const rest = predictions.slice(SHOWN_PREDICTIONS);
   const boxes = top.filter((prediction) => prediction.box);
@@ -408,18 +409,20 @@ export function TryItResult({ photo, predictions }: { photo: string; predictions
   );
   return (
     <div className="prediction">
-      <div>
-        <BoxesOverlay
-          predicted={boxes.map((prediction) => ({
-            label: prediction.label,
-            probability: prediction.probability,
-            ...prediction.box!,
-          }))}
-        >
-          <img src={photo} alt="The photo you tried" />
-        </BoxesOverlay>
-        <BoxLegend labels={boxes.map((prediction) => prediction.label)} />
-      </div>
+      {photo && (
+        <div>
+          <BoxesOverlay
+            predicted={boxes.map((prediction) => ({
+              label: prediction.label,
+              probability: prediction.probability,
+              ...prediction.box!,
+            }))}
+          >
+            <img src={photo} alt="The photo you tried" />
+          </BoxesOverlay>
+          <BoxLegend labels={boxes.map((prediction) => prediction.label)} />
+        </div>
+      )}
       <div>
         {predictions.length === 0 && <p>Nothing found above the minimum probability.</p>}
         <ol aria-label="Predictions">{top.map(line)}</ol>

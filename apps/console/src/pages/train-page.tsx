@@ -14,6 +14,7 @@ import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
 import { architectureName } from '../components/architectures';
 import { ErrorMessage } from '../components/error-message';
+import { trainingTimeLeft } from '../components/training-time-left';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
@@ -366,16 +367,11 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
   const running = iteration.status === 'running';
   // Batches of an epoch already recorded are no news; nor are they once the run stopped.
   const batch = running && latest && latest.epoch > epoch ? latest : null;
-  const durations = iteration.history.map((item) => item.durationMs);
-  const perBatch = batch ? batch.elapsedMs / batch.batch : 0;
-  const perEpoch = durations.length
-    ? durations.reduce((a, b) => a + b, 0) / durations.length
-    : batch
-      ? perBatch * batch.batches
-      : 0;
-  const left = batch
-    ? perBatch * (batch.batches - batch.batch) + perEpoch * (epochs - batch.epoch)
-    : perEpoch * (epochs - epoch);
+  const left = trainingTimeLeft({
+    epochs,
+    epochDurationsMs: iteration.history.map((item) => item.durationMs),
+    batch,
+  });
   return (
     <div className="training-progress">
       <p>
@@ -385,8 +381,9 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           aria-label="Training progress"
         />{' '}
         {epoch} of {epochs} epochs done
+        {running && batch && left === null && <> · time left: estimated once the first epoch ends</>}
         {/* Past the last batch the run still validates and saves its model: not 'about 0 s left'. */}
-        {running && perEpoch > 0 && (left >= 1000 ? <> · about {roughDuration(left)} left</> : <> · finishing</>)}
+        {running && left !== null && (left >= 1000 ? <> · about {roughDuration(left)} left</> : <> · finishing</>)}
       </p>
       {batch && (
         <p>

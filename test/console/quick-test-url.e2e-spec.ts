@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
+import { BLUE, colouredSquares } from '../support/generated-images.js';
+import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+
+// The quick test panel's "Image URL": the photo at a URL tested without downloading it first, and the API's reason
+// shown when the URL cannot be used.
+describe('console: quick test of a photo at a URL', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+  let server: Server;
+  let photos: string;
+  let bluePhoto: Buffer;
+  let iterationPage: string;
+  let quickTestPath: string;
+
+  beforeAll(async () => {
+    [bluePhoto] = await colouredSquares(BLUE, 1, 91);
+    server = createServer((request, response) => {
+      if (request.url === '/photos/blue.png')
+        return response.writeHead(200, { 'content-type': 'image/png' }).end(bluePhoto);
+      if (request.url === '/notes.txt')
+        return response.writeHead(200, { 'content-type': 'text/plain' }).end('not an image');
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    photos = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    harness = await startConsole({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1', URL_FETCH_TIMEOUT_MS: 5000 });
+    page = await harness.newPage();
+    client = await signUpWithClient(harness, page, 'url-tester');
+    const project = await client.createProject('classification', ['red', 'blue'], 'colours by URL');
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    iterationPage = `/projects/${project.id}/iterations/${imported.body.id}`;
+    quickTestPath = `/v1/projects/${project.id}/iterations/${imported.body.id}/quick-test`;
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('tests the photo at an image URL as its bytes would be, and shows why a URL was refused', async () => {
+    const answer = (
+      await client.http
+        .post(`${quickTestPath}?threshold=0`)
+        .set('Authorization', client.auth)
+        .set('Content-Type', 'image/png')
+        .send(bluePhoto)
+        .expect(200)
+    ).body as { predictions: { label: string; probability: number }[] };
+    await page.goto(iterationPage);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    const byUrl = quickTest.getByRole('form', { name: 'Test a photo at a URL' });
+    const photoUrl = `${photos}/photos/blue.png`;
+    await byUrl.getByLabel('Image URL').fill(photoUrl);
+    await byUrl.getByRole('button', { name: 'Test the URL' }).click();
+    await quickTest.getByRole('link', { name: photoUrl }).waitFor();
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(
+      answer.predictions.map(({ label, probability }) => `${label}: ${(probability * 100).toFixed(1)}%`),
+    );
+    // Named and linked, not drawn: the console shows images from its own server only.
+    await expect(quickTest.getByRole('img').count()).resolves.toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'quick-test-url.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    const refusal = (
+      await client.http
+        .post(`${quickTestPath}/url`)
+        .set('Authorization', client.auth)
+        .send({ url: `${photos}/notes.txt` })
+        .expect(422)
+    ).body as { code: string; message: string };
+    expect(refusal.code).toBe('URL_NOT_AN_IMAGE');
+    await byUrl.getByLabel('Image URL').fill(`${photos}/notes.txt`);
+    await byUrl.getByRole('button', { name: 'Test the URL' }).click();
+    await quickTest.getByRole('alert').filter({ hasText: refusal.message }).waitFor();
+    await expect(quickTest.getByRole('list', { name: 'Predictions' }).count()).resolves.toBe(0);
+    expect(harness.problems([/status of 422/])).toEqual([]);
+  }, 60_000);
+});
