@@ -43,7 +43,22 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         }),
       ),
     onSuccess: opened,
+    // The test split changed since it was counted: counted again, the button says why it cannot be used.
+    onError: (error) =>
+      error instanceof ApiError && error.code === 'NO_TEST_IMAGES' ? labeledTestImages.refetch() : undefined,
   });
+  // Counted before the click: an empty test split disables the button with the reason, not a refusal after it.
+  const labeledTestImages = useQuery({
+    queryKey: ['images', project.id, 'labeled in the test split'],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/images', {
+          params: { path: { projectId: project.id }, query: { split: 'test', unlabeled: false, limit: 1 } },
+        }),
+      ).total,
+  });
+  const emptyTestSplit = labeledTestImages.data === 0;
+  const refused = request.error instanceof ApiError && request.error.code === 'NO_TEST_IMAGES';
   return (
     <div className="card">
       <h3>Test runs</h3>
@@ -51,12 +66,18 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         Scores on images the model never trained or validated on: the project's test split, or labeled photos from your
         computer.
       </p>
-      <button type="button" onClick={() => request.mutate()} disabled={request.isPending}>
+      <button
+        type="button"
+        onClick={() => request.mutate()}
+        disabled={request.isPending || emptyTestSplit}
+        aria-describedby={emptyTestSplit || refused ? 'no-test-images' : undefined}
+      >
         Test on the test split
       </button>
-      {request.error instanceof ApiError && request.error.code === 'NO_TEST_IMAGES' ? (
+      {emptyTestSplit || refused ? (
         // The API's words ('upload some with split=test') are for its callers; here, the console's own way there.
-        <p className="error" role="alert">
+        // An alert only when the API refused a click; known beforehand, it is the disabled button's reason.
+        <p id="no-test-images" className={refused ? 'error' : 'hint'} role={refused ? 'alert' : undefined}>
           No labeled photo with a label of this iteration is in the test split yet. On the{' '}
           <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select some and choose Move to split →
           Test, or test on labeled photos from your computer below.
