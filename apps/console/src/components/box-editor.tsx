@@ -246,9 +246,9 @@ export function BoxEditor({
       <p className="hint">
         Drag on the photo to draw a box (or press <kbd>N</kbd> on it for one in the middle), drag a box to move it, a
         corner to resize it. Select a box (click it or its name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it,
-        arrows move it by 1 % of the photo, <kbd>Shift</kbd>+arrows resize it, both with <kbd>Alt</kbd> by 10 %,{' '}
-        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next
-        (after the last, on out of the photo), <kbd>Esc</kbd> lets go of it.
+        arrows move it by 1&nbsp;% of the photo, <kbd>Shift</kbd>+arrows resize it, both with <kbd>Alt</kbd> by
+        10&nbsp;%, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next (after the last, on out of the photo),{' '}
+        <kbd>Esc</kbd> lets go of it.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (

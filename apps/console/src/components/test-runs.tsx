@@ -43,11 +43,12 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         }),
       ),
     onSuccess: opened,
-    // The test split changed since it was counted: counted again, the button says why it cannot be used.
+    // Refused: the test split is counted again, for the reason to stay beside the button once the alert is gone.
     onError: (error) =>
       error instanceof ApiError && error.code === 'NO_TEST_IMAGES' ? labeledTestImages.refetch() : undefined,
   });
-  // Counted before the click: an empty test split disables the button with the reason, not a refusal after it.
+  // Counted before the click: beside the button, why a test on an empty split cannot run and how to fill it. The
+  // button stays enabled, as the count may be older than the dataset (photos added by the API since); the API decides.
   const labeledTestImages = useQuery({
     queryKey: ['images', project.id, 'labeled in the test split'],
     queryFn: async () =>
@@ -69,14 +70,14 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       <button
         type="button"
         onClick={() => request.mutate()}
-        disabled={request.isPending || emptyTestSplit}
+        disabled={request.isPending}
         aria-describedby={emptyTestSplit || refused ? 'no-test-images' : undefined}
       >
         Test on the test split
       </button>
       {emptyTestSplit || refused ? (
         // The API's words ('upload some with split=test') are for its callers; here, the console's own way there.
-        // An alert only when the API refused a click; known beforehand, it is the disabled button's reason.
+        // An alert only once the API refused a click; before it, the button's description.
         <p id="no-test-images" className={refused ? 'error' : 'hint'} role={refused ? 'alert' : undefined}>
           No labeled photo with a label of this iteration is in the test split yet. On the{' '}
           <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select some and choose Move to split →
