@@ -57,6 +57,10 @@ describe('console: details a newcomer from Custom Vision notices', () => {
       .getByRole('option', { name: /^scene-1\.png, no boxes,/ })
       .waitFor();
     await expect(grid().locator('.cell-label').allTextContents()).resolves.toEqual(['no boxes', 'no boxes']);
+    // Two photos make one row: the grid is as tall as that row, not a tall empty box under it.
+    const gridHeight = (await grid().boundingBox())!.height;
+    expect(gridHeight).toBeGreaterThanOrEqual(150);
+    expect(gridHeight).toBeLessThan(2 * 150);
     await screenshots('dataset-no-boxes');
 
     await grid()
