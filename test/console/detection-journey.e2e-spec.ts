@@ -128,6 +128,8 @@ describe('console: the detection journey', () => {
       asPercent(atDefaults.recall),
       asPercent(atDefaults.mapAtOverlapThreshold),
       expect.any(String),
+      // How long it trained, beside when it was queued.
+      expect.stringMatching(/^(under 1 s|\d+ s|\d+ min( \d+ s)?)$/),
     ]);
     // The card that showed the run live says how it ended, with the way on, before the form for the next one.
     const ended = page

@@ -346,7 +346,8 @@ describe('console: a multi-label classification project', () => {
     await page.getByRole('heading', { name: 'Test runs' }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, 'multilabel-test-run.png') });
 
-    await page.getByRole('link', { name: 'Dataset', exact: true }).click();
+    // The tab (the empty test split's reason beside Test on the test split links to the Dataset too).
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Dataset', exact: true }).click();
     await show.selectOption({ label: `blue (${3 * PER_SET + 1})` });
     await grid.getByRole('option', { name: /^red-and-blue\.png, red, green, blue, train/ }).waitFor();
 

@@ -13,6 +13,8 @@ interface Drag {
 
 const MIN_SIZE = 0.01;
 const NUDGE = 0.01;
+/** Alt with an arrow: a tenth of the photo at a time, for the long way across without 50 presses. */
+const LARGE_NUDGE = 0.1;
 const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, value));
 /** The box N adds for a keyboard user, who cannot drag one: the middle of the photo, to move and resize from there. */
 const KEYBOARD_BOX = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
@@ -20,7 +22,7 @@ const KEYBOARD_BOX = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
 /**
  * Boxes over an image, in fractions of its size, each in its label's colour. Drag on the image to draw, drag a box
  * to move it, drag a corner to resize; the selected box is relabeled with 1–9, nudged with the arrows (Shift
- * resizes), removed with Delete; N adds one in the middle, the keyboard's way to draw.
+ * resizes, Alt takes larger steps), removed with Delete; N adds one in the middle, the keyboard's way to draw.
  */
 export function BoxEditor({
   src,
@@ -116,11 +118,12 @@ export function BoxEditor({
     }
     if (selected === null || !regions[selected]) return;
     const box = regions[selected];
+    const step = event.altKey ? LARGE_NUDGE : NUDGE;
     const arrows: Record<string, [number, number]> = {
-      ArrowLeft: [-NUDGE, 0],
-      ArrowRight: [NUDGE, 0],
-      ArrowUp: [0, -NUDGE],
-      ArrowDown: [0, NUDGE],
+      ArrowLeft: [-step, 0],
+      ArrowRight: [step, 0],
+      ArrowUp: [0, -step],
+      ArrowDown: [0, step],
     };
     if (event.key === 'Delete' || event.key === 'Backspace') {
       event.preventDefault();
@@ -130,6 +133,7 @@ export function BoxEditor({
       event.preventDefault();
       replace(selected, { ...box, label: labels[Number(event.key) - 1].id });
     } else if (event.key in arrows) {
+      // Alt+Left is the browser's Back elsewhere: on the photo it moves the box instead.
       event.preventDefault();
       const [dx, dy] = arrows[event.key];
       if (event.shiftKey) {
@@ -180,7 +184,7 @@ export function BoxEditor({
           viewBox="0 0 1 1"
           preserveAspectRatio="none"
           role="application"
-          aria-label={`Boxes on ${alt}: drag to draw a box, or N adds one in the middle; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
+          aria-label={`Boxes on ${alt}: drag to draw a box, or N adds one in the middle; select one, then 1–9 relabel, arrows move, Shift+arrows resize, with Alt by 10 %, Delete removes, Tab goes to the next box`}
           tabIndex={0}
           onPointerDown={startDraw}
           onPointerMove={onMove}
@@ -242,8 +246,9 @@ export function BoxEditor({
       <p className="hint">
         Drag on the photo to draw a box (or press <kbd>N</kbd> on it for one in the middle), drag a box to move it, a
         corner to resize it. Select a box (click it or its name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it,
-        arrows move it, <kbd>Shift</kbd>+arrows resize it, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next
-        (after the last, on out of the photo), <kbd>Esc</kbd> lets go of it.
+        arrows move it by 1&nbsp;% of the photo, <kbd>Shift</kbd>+arrows resize it, both with <kbd>Alt</kbd> by
+        10&nbsp;%, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next (after the last, on out of the photo),{' '}
+        <kbd>Esc</kbd> lets go of it.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (

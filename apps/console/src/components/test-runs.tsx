@@ -43,7 +43,23 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         }),
       ),
     onSuccess: opened,
+    // Refused: the test split is counted again, for the reason to stay beside the button once the alert is gone.
+    onError: (error) =>
+      error instanceof ApiError && error.code === 'NO_TEST_IMAGES' ? labeledTestImages.refetch() : undefined,
   });
+  // Counted before the click: beside the button, why a test on an empty split cannot run and how to fill it. The
+  // button stays enabled, as the count may be older than the dataset (photos added by the API since); the API decides.
+  const labeledTestImages = useQuery({
+    queryKey: ['images', project.id, 'labeled in the test split'],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/images', {
+          params: { path: { projectId: project.id }, query: { split: 'test', unlabeled: false, limit: 1 } },
+        }),
+      ).total,
+  });
+  const emptyTestSplit = labeledTestImages.data === 0;
+  const refused = request.error instanceof ApiError && request.error.code === 'NO_TEST_IMAGES';
   return (
     <div className="card">
       <h3>Test runs</h3>
@@ -51,12 +67,18 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         Scores on images the model never trained or validated on: the project's test split, or labeled photos from your
         computer.
       </p>
-      <button type="button" onClick={() => request.mutate()} disabled={request.isPending}>
+      <button
+        type="button"
+        onClick={() => request.mutate()}
+        disabled={request.isPending}
+        aria-describedby={emptyTestSplit || refused ? 'no-test-images' : undefined}
+      >
         Test on the test split
       </button>
-      {request.error instanceof ApiError && request.error.code === 'NO_TEST_IMAGES' ? (
+      {emptyTestSplit || refused ? (
         // The API's words ('upload some with split=test') are for its callers; here, the console's own way there.
-        <p className="error" role="alert">
+        // An alert only once the API refused a click; before it, the button's description.
+        <p id="no-test-images" className={refused ? 'error' : 'hint'} role={refused ? 'alert' : undefined}>
           No labeled photo with a label of this iteration is in the test split yet. On the{' '}
           <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select some and choose Move to split →
           Test, or test on labeled photos from your computer below.

@@ -102,7 +102,7 @@ function Filters({
           }}
         >
           <option value="">All images</option>
-          <option value="unlabeled">Unlabeled</option>
+          <option value="unlabeled">{project.type === 'detection' ? 'No boxes' : 'Unlabeled'}</option>
           <option value="excluded">Excluded from training</option>
           <LabelOptions
             labels={project.labels}
@@ -563,9 +563,10 @@ function ImageLabels({ project, image }: { project: Project; image: Image }) {
   );
 }
 
-/** Its labels, or how many boxes of which labels it has. */
+/** Its labels, or how many boxes of which labels it has ("no boxes" yet: a detection photo has no label). */
 function caption(project: Project, image: Image): string {
   const count = image.regions.length;
+  if (project.type === 'detection' && !count) return 'no boxes';
   if (!count)
     return (
       labelsInOrder(project, image)

@@ -11,6 +11,7 @@ import {
   unwrap,
 } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
+import { formatDuration } from '../components/duration';
 import { useOpenApiSchemas } from '../components/config-form';
 import { architectureName } from '../components/architectures';
 import { ErrorMessage } from '../components/error-message';
@@ -144,6 +145,7 @@ export function TrainPage({ project }: { project: Project }) {
                     : 'Accuracy'}
               </th>
               <th scope="col">Queued</th>
+              <th scope="col">Training time</th>
             </tr>
           </thead>
           <tbody>
@@ -157,6 +159,8 @@ export function TrainPage({ project }: { project: Project }) {
                 <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
                 <IterationScores project={project} iteration={iteration} />
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
+                {/* From its start to its end (an imported model, or one not yet ended, has none). */}
+                <td>{iteration.durationMs === undefined ? '–' : formatDuration(iteration.durationMs)}</td>
               </tr>
             ))}
           </tbody>
