@@ -117,9 +117,17 @@ describe('test runs over HTTP', () => {
       .set('Authorization', client.auth)
       .expect(200);
     expect(strict.body.accuracy).toBeLessThanOrEqual(run.metrics.accuracy);
+    // Average precision ranks the images by each label's probability, as an iteration's metrics do: whatever the
+    // threshold, and mAP is the mean over the labels tested (both have 5 images here).
+    const aps = run.metrics.perLabel.map((label: { ap: number }) => label.ap);
+    for (const ap of aps) expect(ap).toBeGreaterThan(0.5);
+    expect(run.metrics.map).toBeCloseTo((aps[0] + aps[1]) / 2, 12);
+    expect(strict.body.perLabel.map((label: { ap: number }) => label.ap)).toEqual(aps);
+    expect(strict.body.map).toBe(run.metrics.map);
 
     const list = await client.http.get(runs()).set('Authorization', client.auth).expect(200);
     expect(list.body.items.map((item: { id: string }) => item.id)).toContain(run.id);
+    expect(list.body.items.find((item: { id: string }) => item.id === run.id).metrics.map).toBe(run.metrics.map);
     expect(list.body.items[0].predictions).toBeUndefined();
   });
 

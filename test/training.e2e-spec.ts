@@ -113,9 +113,9 @@ describe('training over HTTP on the embedded stack', () => {
     expect(Object.keys(answered).filter((key) => !iterationFields.includes(key))).toEqual([]);
     expect(Object.keys(iteration.model).sort()).toEqual(await documented('ModelBlobDto'));
     expect(Object.keys(iteration.metrics).sort()).toEqual(await documented('ClassificationMetricsDto'));
-    expect(Object.keys(metrics.body).sort()).toEqual(await documented('IterationClassificationMetricsDto'));
+    expect(Object.keys(metrics.body).sort()).toEqual(await documented('ClassificationMetricsWithApDto'));
     expect(Object.keys(metrics.body.perLabel[0]).sort()).toEqual(
-      await documented('IterationClassificationLabelMetricsDto'),
+      await documented('ClassificationLabelMetricsWithApDto'),
     );
     expect(Object.keys(metrics.body.confusionMatrix).sort()).toEqual(await documented('ConfusionMatrixDto'));
     expect(await documented('ReproductionOutcomeDto')).toEqual(['sameMetrics', 'sameModel']);

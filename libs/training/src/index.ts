@@ -3,6 +3,7 @@ export * from './domain/iteration.events.js';
 export * from './embeddings/project-embeddings.js';
 export * from './embeddings/iteration-feature-maps.js';
 export * from './jobs/evaluation.js';
+export * from './jobs/metrics-with-ap.js';
 export * from './jobs/training-job.processor.js';
 export * from './manifest/dataset-manifest.js';
 export * from './model/onnx-export.js';

@@ -8,3 +8,4 @@ export { EmbeddingThreadPool } from './worker/embedding-thread.js';
 export * from './domain/iteration.events.js';
 export { EMBEDDING_CACHE_EVENT_TYPES } from './domain/embedding-cache.events.js';
 export * from './jobs/evaluation.js';
+export * from './jobs/metrics-with-ap.js';

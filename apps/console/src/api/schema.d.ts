@@ -3543,7 +3543,7 @@ export interface components {
             /** Format: date-time */
             reportedAt: string;
         };
-        IterationClassificationLabelMetricsDto: {
+        ClassificationLabelMetricsWithApDto: {
             /** @example cat */
             label: string;
             /** @description Share of the predictions of this label that were right (0 if never predicted). */
@@ -3556,7 +3556,7 @@ export interface components {
             /** @description Average precision of this label, ranking the images by its probability (whatever the threshold). */
             ap: number;
         };
-        IterationClassificationMetricsDto: {
+        ClassificationMetricsWithApDto: {
             /** @description Share of validation images whose prediction is their label. */
             accuracy: number;
             /** @description Macro average over the labels expected or predicted at least once. */
@@ -3573,8 +3573,8 @@ export interface components {
             task: "classification";
             /** @description Probabilities below it count as no prediction (0: always the most probable). */
             threshold: number;
-            perLabel: components["schemas"]["IterationClassificationLabelMetricsDto"][];
-            /** @description Mean of the per-label APs over the labels some validation image carries. */
+            perLabel: components["schemas"]["ClassificationLabelMetricsWithApDto"][];
+            /** @description Mean of the per-label APs over the labels some image carries. */
             map: number;
         };
         MultilabelMetricsAtThresholdDto: {
@@ -4308,25 +4308,6 @@ export interface components {
              */
             url: string;
         };
-        ClassificationMetricsAtThresholdDto: {
-            /** @description Share of validation images whose prediction is their label. */
-            accuracy: number;
-            /** @description Macro average over the labels expected or predicted at least once. */
-            precision: number;
-            /** @description Macro average, as precision. */
-            recall: number;
-            /** @description Macro average, as precision. */
-            f1: number;
-            perLabel: components["schemas"]["LabelMetricsDto"][];
-            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            task: "classification";
-            /** @description Probabilities below it count as no prediction (0: always the most probable). */
-            threshold: number;
-        };
         TestBoxDto: {
             /** @example cat */
             label: string;
@@ -4434,8 +4415,8 @@ export interface components {
             /** @enum {string} */
             source: "upload" | "split";
             imageCount: number;
-            /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
+            /** @description Once completed: the same metrics an iteration reports for validation ({accuracy, precision, recall, f1, perLabel with each label's ap, map, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
+            metrics: (components["schemas"]["ClassificationMetricsWithApDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
@@ -4494,8 +4475,8 @@ export interface components {
             /** @enum {string} */
             source: "upload" | "split";
             imageCount: number;
-            /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
+            /** @description Once completed: the same metrics an iteration reports for validation ({accuracy, precision, recall, f1, perLabel with each label's ap, map, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
+            metrics: (components["schemas"]["ClassificationMetricsWithApDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
@@ -10815,7 +10796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["IterationClassificationMetricsDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsWithApDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -15205,7 +15186,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsWithApDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Project, type Schemas, unwrap } from '../api/client';
 
 export type MetricsAtThresholds =
-  | Schemas['IterationClassificationMetricsDto']
+  | Schemas['ClassificationMetricsWithApDto']
   | Schemas['MultilabelMetricsAtThresholdDto']
   | Schemas['DetectionMetricsAtThresholdDto'];
 

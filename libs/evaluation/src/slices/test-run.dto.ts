@@ -1,9 +1,10 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import {
-  ClassificationMetricsAtThresholdDto,
+  ClassificationMetricsWithApDto,
   DetectionMetricsAtThresholdDto,
+  type MetricsWithAp,
   MultilabelMetricsAtThresholdDto,
-  METRICS_AT_THRESHOLD_SCHEMA,
+  METRICS_WITH_AP_SCHEMA,
 } from '@diyml/training';
 import { type BoxMatches, boxMatchesOf } from '../domain/box-matches.js';
 import type { TestPrediction } from '../domain/test-manifest.js';
@@ -112,7 +113,7 @@ export class TestRunEmbeddingsDto {
   reused: number;
 }
 
-@ApiExtraModels(ClassificationMetricsAtThresholdDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
+@ApiExtraModels(ClassificationMetricsWithApDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
 export class TestRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -123,12 +124,11 @@ export class TestRunDto {
   @ApiProperty({
     // Nested: OpenAPI 3.0 wants a `type` beside `nullable`, which Nest drops beside a property's own oneOf.
     // (No discriminator there: openapi-typescript would read it as the parent's and drop `task`.)
-    allOf: [{ type: 'object', nullable: true, oneOf: METRICS_AT_THRESHOLD_SCHEMA.oneOf }],
+    allOf: [{ type: 'object', nullable: true, oneOf: METRICS_WITH_AP_SCHEMA.oneOf }],
     description:
-      'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability.',
+      "Once completed: the same metrics an iteration reports for validation ({accuracy, precision, recall, f1, perLabel with each label's ap, map, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability.",
   })
-  metrics:
-    ClassificationMetricsAtThresholdDto | MultilabelMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
+  metrics: ClassificationMetricsWithApDto | MultilabelMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
   @ApiPropertyOptional({
     type: [TestPredictionDto],
     description: 'Per-image results, once completed (single test run only).',
@@ -153,7 +153,12 @@ export class TestRunPageDto {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
-export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]): TestRunDto {
+/** `metrics`: the view's, with a classification's average precisions added on reading (withAveragePrecision). */
+export function toTestRunDto(
+  view: TestRunView,
+  metrics: MetricsWithAp | null,
+  predictions?: TestPrediction[],
+): TestRunDto {
   const dto: TestRunDto = {
     id: view.id,
     projectId: view.projectId,
@@ -161,7 +166,7 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
     status: view.status,
     source: view.source,
     imageCount: view.imageCount,
-    metrics: view.metrics,
+    metrics,
     requestedAt: view.requestedAt,
     revision: view.revision,
   };

@@ -44,16 +44,18 @@ import { ThumbnailQueryDto } from '@diyml/datasets';
 import { AnnotationIssueDto, MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import {
-  ApiMetricsAtThresholdResponse,
+  ApiMetricsWithApResponse,
   MetricsQueryDto,
-  type MetricsAtThresholds,
-  metricsOf,
+  type MetricsWithAp,
+  metricsWithApOf,
   metricsOptionsFor,
   parseEvaluation,
+  withAveragePrecision,
 } from '@diyml/training';
 import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
+import type { TestRunView } from '../read-models/test-runs/test-run.view.js';
 import { CancelTestRun } from './cancel-test-run/cancel-test-run.handler.js';
 import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
 import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
@@ -195,9 +197,10 @@ export class TestRunsController {
     const { run, annotationIssues } = await this.commands.execute(
       new RequestTestRun(projectId, iterationId, input, { ...context, userId: user.id }),
     );
-    if (annotationIssues.length === 0) return toTestRunDto(run);
+    const dto = toTestRunDto(run, await this.metricsWithAp(run));
+    if (annotationIssues.length === 0) return dto;
     response.status(207);
-    return { ...toTestRunDto(run), annotationIssues };
+    return { ...dto, annotationIssues };
   }
 
   @Get()
@@ -215,7 +218,8 @@ export class TestRunsController {
   ): Promise<TestRunPageDto> {
     await this.projects.getOwned(projectId, user.id);
     const found = await this.testRuns.list(projectId, iterationId, { limit: page.limit ?? 50, cursor: page.cursor });
-    return { items: found.items.map((run) => toTestRunDto(run)), nextCursor: found.nextCursor };
+    const items = await Promise.all(found.items.map(async (run) => toTestRunDto(run, await this.metricsWithAp(run))));
+    return { items, nextCursor: found.nextCursor };
   }
 
   @Get(':testRunId')
@@ -236,7 +240,7 @@ export class TestRunsController {
     const predictions = run.predictionsSha256
       ? decodeJson<TestPrediction[]>(await this.blobs.get(run.predictionsSha256))
       : undefined;
-    return toTestRunDto(run, predictions);
+    return toTestRunDto(run, await this.metricsWithAp(run), predictions);
   }
 
   @Get(':testRunId/images/:position')
@@ -324,9 +328,7 @@ export class TestRunsController {
     operationId: 'getTestRunMetrics',
     summary: 'Test metrics at another probability threshold (and IoU threshold for detection)',
   })
-  @ApiMetricsAtThresholdResponse(
-    "The metrics of the test run's images at these thresholds, as …/iterations/{id}/metrics.",
-  )
+  @ApiMetricsWithApResponse("The metrics of the test run's images at these thresholds, as …/iterations/{id}/metrics.")
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -334,7 +336,7 @@ export class TestRunsController {
     @Param('testRunId', UuidParam('testRunId')) testRunId: string,
     @Query() query: MetricsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<MetricsAtThresholds> {
+  ): Promise<MetricsWithAp> {
     await this.projects.getOwned(projectId, user.id);
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
     if (!run.evaluationSha256) {
@@ -344,7 +346,7 @@ export class TestRunsController {
       );
     }
     const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
-    return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
+    return metricsWithApOf(evaluation, metricsOptionsFor(evaluation.task, query));
   }
 
   @Post(':testRunId/cancel')
@@ -365,10 +367,20 @@ export class TestRunsController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<TestRunDto> {
-    return toTestRunDto(
-      await this.commands.execute(
-        new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id }),
-      ),
+    const run: TestRunView = await this.commands.execute(
+      new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id }),
     );
+    return toTestRunDto(run, await this.metricsWithAp(run));
+  }
+
+  /**
+   * The run's recorded metrics; a classification's with the average precisions of its stored predictions, read
+   * only for those (iterations answer theirs the same way).
+   */
+  private async metricsWithAp(run: TestRunView): Promise<MetricsWithAp | null> {
+    if (!run.metrics || run.metrics.task !== 'classification') return run.metrics;
+    // Recorded with the metrics, by the same event.
+    if (!run.evaluationSha256) throw new Error(`Test run ${run.id} has metrics but no stored predictions`);
+    return withAveragePrecision(run.metrics, parseEvaluation(await this.blobs.get(run.evaluationSha256)));
   }
 }

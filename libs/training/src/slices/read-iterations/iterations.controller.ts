@@ -42,8 +42,8 @@ import {
 import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
 import { parseBatchProgress } from '../../jobs/batch-progress.js';
-import { ApiIterationMetricsResponse } from './metrics.dto.js';
-import { type IterationMetrics, iterationMetricsOf } from './iteration-metrics.js';
+import { ApiMetricsWithApResponse } from './metrics.dto.js';
+import { type MetricsWithAp, metricsWithApOf } from '../../jobs/metrics-with-ap.js';
 import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
@@ -259,14 +259,14 @@ export class IterationsController {
     operationId: 'getIterationMetrics',
     summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
   })
-  @ApiIterationMetricsResponse('The metrics of the validation images at these thresholds; `task` tells which kind.')
+  @ApiMetricsWithApResponse('The metrics of the validation images at these thresholds; `task` tells which kind.')
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query() query: MetricsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<IterationMetrics> {
+  ): Promise<MetricsWithAp> {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     if (iteration.status !== 'completed') {
@@ -282,6 +282,6 @@ export class IterationsController {
       );
     }
     const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
-    return iterationMetricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
+    return metricsWithApOf(evaluation, metricsOptionsFor(evaluation.task, query));
   }
 }

@@ -109,32 +109,32 @@ export class DetectionMetricsAtThresholdDto extends DetectionMetricsDto {
   @ApiProperty({ description: 'IoU from which a box matches a ground-truth box.' }) overlapThreshold: number;
 }
 
-export class IterationClassificationLabelMetricsDto extends LabelMetricsDto {
+export class ClassificationLabelMetricsWithApDto extends LabelMetricsDto {
   @ApiProperty({
     description: 'Average precision of this label, ranking the images by its probability (whatever the threshold).',
   })
   ap: number;
 }
 
-/** An iteration's classification metrics: those of a test run, with each label's average precision and their mean. */
-export class IterationClassificationMetricsDto extends OmitType(ClassificationMetricsAtThresholdDto, [
+/** Classification metrics as the API answers them: at the thresholds, with each label's average precision and their mean. */
+export class ClassificationMetricsWithApDto extends OmitType(ClassificationMetricsAtThresholdDto, [
   'perLabel',
 ] as const) {
-  @ApiProperty({ type: [IterationClassificationLabelMetricsDto] }) perLabel: IterationClassificationLabelMetricsDto[];
-  @ApiProperty({ description: 'Mean of the per-label APs over the labels some validation image carries.' }) map: number;
+  @ApiProperty({ type: [ClassificationLabelMetricsWithApDto] }) perLabel: ClassificationLabelMetricsWithApDto[];
+  @ApiProperty({ description: 'Mean of the per-label APs over the labels some image carries.' }) map: number;
 }
 
-/** Metrics at the request's thresholds, of either task: `task` tells which. */
-export const METRICS_AT_THRESHOLD_SCHEMA = {
+/** Metrics at the request's thresholds, of either task (`task` tells which), with AP for classification too. */
+export const METRICS_WITH_AP_SCHEMA = {
   oneOf: [
-    { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
+    { $ref: getSchemaPath(ClassificationMetricsWithApDto) },
     { $ref: getSchemaPath(MultilabelMetricsAtThresholdDto) },
     { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
   ],
   discriminator: {
     propertyName: 'task',
     mapping: {
-      classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
+      classification: getSchemaPath(ClassificationMetricsWithApDto),
       multilabel: getSchemaPath(MultilabelMetricsAtThresholdDto),
       detection: getSchemaPath(DetectionMetricsAtThresholdDto),
     },
@@ -142,38 +142,9 @@ export const METRICS_AT_THRESHOLD_SCHEMA = {
 };
 
 /** Documents an answer of metrics at thresholds (an iteration's validation images, a test run's images). */
-export function ApiMetricsAtThresholdResponse(description: string): MethodDecorator {
+export function ApiMetricsWithApResponse(description: string): MethodDecorator {
   return applyDecorators(
-    ApiExtraModels(
-      ClassificationMetricsAtThresholdDto,
-      MultilabelMetricsAtThresholdDto,
-      DetectionMetricsAtThresholdDto,
-    ),
-    ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
-  );
-}
-
-/** Documents an iteration's validation metrics at thresholds: as a test run's, with AP for classification too. */
-export function ApiIterationMetricsResponse(description: string): MethodDecorator {
-  return applyDecorators(
-    ApiExtraModels(IterationClassificationMetricsDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
-    ApiOkResponse({
-      description,
-      schema: {
-        oneOf: [
-          { $ref: getSchemaPath(IterationClassificationMetricsDto) },
-          { $ref: getSchemaPath(MultilabelMetricsAtThresholdDto) },
-          { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
-        ],
-        discriminator: {
-          propertyName: 'task',
-          mapping: {
-            classification: getSchemaPath(IterationClassificationMetricsDto),
-            multilabel: getSchemaPath(MultilabelMetricsAtThresholdDto),
-            detection: getSchemaPath(DetectionMetricsAtThresholdDto),
-          },
-        },
-      },
-    }),
+    ApiExtraModels(ClassificationMetricsWithApDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiOkResponse({ description, schema: METRICS_WITH_AP_SCHEMA }),
   );
 }

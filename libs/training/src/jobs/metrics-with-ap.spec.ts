@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { iterationMetricsOf } from './iteration-metrics.js';
+import { metricsWithApOf } from './metrics-with-ap.js';
 
-describe("an iteration's validation metrics", () => {
+describe('metrics with average precision', () => {
   it('give a classification each label’s AP and their mean over the labels some image carries', () => {
     // Ranked by p(cat): cat dog cat dog cat, so AP(cat) = (1/1 + 2/3 + 3/5) / 3; by p(dog) backwards: (1/2 + 2/4) / 2.
-    const metrics = iterationMetricsOf(
+    const metrics = metricsWithApOf(
       {
         v: 1,
         task: 'classification',
@@ -28,7 +28,7 @@ describe("an iteration's validation metrics", () => {
   });
 
   it('leave multilabel and detection metrics as they are', () => {
-    const metrics = iterationMetricsOf(
+    const metrics = metricsWithApOf(
       {
         v: 1,
         task: 'multilabel',
