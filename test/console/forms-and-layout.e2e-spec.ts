@@ -602,7 +602,7 @@ describe('console: forms and layout a new user meets', () => {
     await page.getByRole('button', { name: 'Test on the test split' }).click();
     const noTestPhotos = page.getByRole('alert').filter({ hasText: 'in the test split yet' });
     await expect(noTestPhotos.textContent()).resolves.toBe(
-      'No labeled photo with a label of this iteration is in the test split yet. On the Dataset tab, select some and ' +
+      'No photo with boxes of a label of this iteration is in the test split yet. On the Dataset tab, select some and ' +
         'choose Move to split → Test, or test on labeled photos from your computer below.',
     );
     await expect(noTestPhotos.getByRole('link', { name: 'Dataset' }).getAttribute('href')).resolves.toBe(

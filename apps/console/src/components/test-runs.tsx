@@ -79,9 +79,12 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         // The API's words ('upload some with split=test') are for its callers; here, the console's own way there.
         // An alert only once the API refused a click; before it, the button's description.
         <p id="no-test-images" className={refused ? 'error' : 'hint'} role={refused ? 'alert' : undefined}>
-          No labeled photo with a label of this iteration is in the test split yet. On the{' '}
-          <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select some and choose Move to split →
-          Test, or test on labeled photos from your computer below.
+          No{' '}
+          {project.type === 'detection'
+            ? 'photo with boxes of a label of this iteration'
+            : 'labeled photo with a label of this iteration'}{' '}
+          is in the test split yet. On the <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select
+          some and choose Move to split → Test, or test on labeled photos from your computer below.
         </p>
       ) : (
         <ErrorMessage error={request.error ?? runs.error} />
@@ -124,7 +127,10 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
                 <th scope="col">mAP</th>
               </>
             ) : (
-              <th scope="col">Accuracy</th>
+              <>
+                <th scope="col">Accuracy</th>
+                <th scope="col">mAP</th>
+              </>
             )}
             <th scope="col">Details</th>
           </tr>
@@ -142,6 +148,9 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
                 </td>
               )}
               <td>{percent(headlineOf(run.metrics))}</td>
+              {project.type === 'classification' && (
+                <td>{percent(run.metrics?.task === 'classification' ? run.metrics.map : undefined)}</td>
+              )}
               <td>
                 {run.status === 'completed' && (
                   // Pressed: its predictions are the ones below (several runs each have this button).
@@ -190,6 +199,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
             ? `${wrong.length} of ${predictions.length} not given exactly their labels`
             : `${plural(predictions.length, 'image')}, ${describeMatches(totalMatches(predictions))}`}
       </h4>
+      {run.data?.metrics?.task === 'classification' && <ClassificationScores metrics={run.data.metrics} />}
       {project.type === 'detection' && (
         <p className="hint">
           Labeled boxes are dashed; boxes the model found (probability ≥ 50%) are solid. A found box matches a labeled
@@ -245,6 +255,52 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
         </figure>
       )}
     </div>
+  );
+}
+
+/** A classifier's test scores per label, with average precision as the iteration page shows its validation ones. */
+function ClassificationScores({ metrics }: { metrics: Schemas['ClassificationMetricsWithApDto'] }) {
+  return (
+    <>
+      <dl className="summary">
+        <div>
+          <dt>Accuracy</dt>
+          <dd>{percent(metrics.accuracy)}</dd>
+        </div>
+        <div>
+          <dt>mAP</dt>
+          <dd>{percent(metrics.map)}</dd>
+        </div>
+      </dl>
+      <p className="hint">
+        AP ranks the test photos by the label’s probability, whatever the threshold: 100% when every photo of the label
+        comes before the others. mAP: the mean AP of the labels that have test photos.
+      </p>
+      <table aria-label="Test metrics per label" className="per-label">
+        <thead>
+          <tr>
+            <th scope="col">Label</th>
+            <th scope="col">Precision</th>
+            <th scope="col">Recall</th>
+            <th scope="col">F1</th>
+            <th scope="col">AP</th>
+            <th scope="col">Test photos</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.perLabel.map((row) => (
+            <tr key={row.label}>
+              <th scope="row">{row.label}</th>
+              <td data-label="Precision">{percent(row.precision)}</td>
+              <td data-label="Recall">{percent(row.recall)}</td>
+              <td data-label="F1">{percent(row.f1)}</td>
+              <td data-label="AP">{percent(row.ap)}</td>
+              <td data-label="Test photos">{row.support}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -24,6 +24,7 @@ export function AnalysisPage({ project }: { project: Project }) {
   // Without validation images of its own, training validates on a share of the train ones: "validation 0" alone
   // reads as no validation at all, and the iteration's "4 for validation" as a surprise.
   const heldOut = data.splits.validation === 0 ? Math.round(project.trainingConfig.validationSplit * 100) : 0;
+  const detection = project.type === 'detection';
   const largestLabel = Math.max(1, ...data.perLabel.map((entry) => entry.count));
   const largestBucket = Math.max(1, ...data.imageSizes.histogram.map((bucket) => bucket.count));
   return (
@@ -31,8 +32,10 @@ export function AnalysisPage({ project }: { project: Project }) {
       <div className={`card ${data.ready ? '' : 'danger'}`}>
         <h2>{data.ready ? 'Ready to train' : 'Not ready to train yet'}</h2>
         <p>
-          {plural(data.imageCount, 'image')}: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled,{' '}
-          {data.excludedCount} excluded · train {data.splits.train}, validation {data.splits.validation}
+          {/* A detection image is labeled by its boxes: "unlabeled" would read as a missing tag. */}
+          {plural(data.imageCount, 'image')}: {data.labeledCount} {detection ? 'with boxes' : 'labeled'},{' '}
+          {data.unlabeledCount} {detection ? 'without boxes' : 'unlabeled'}, {data.excludedCount} excluded · train{' '}
+          {data.splits.train}, validation {data.splits.validation}
           {heldOut > 0 && ` (training holds out ${heldOut}% of the train images to validate on)`}, test{' '}
           {data.splits.test}
         </p>
