@@ -17,6 +17,7 @@ describe('console: quick test of a photo at a URL', () => {
   let server: Server;
   let photos: string;
   let bluePhoto: Buffer;
+  let projectId: string;
   let iterationPage: string;
   let quickTestPath: string;
 
@@ -40,6 +41,7 @@ describe('console: quick test of a photo at a URL', () => {
       .set('Authorization', client.auth)
       .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
       .expect(201);
+    projectId = project.id;
     iterationPage = `/projects/${project.id}/iterations/${imported.body.id}`;
     quickTestPath = `/v1/projects/${project.id}/iterations/${imported.body.id}/quick-test`;
   }, 120_000);
@@ -86,6 +88,40 @@ describe('console: quick test of a photo at a URL', () => {
     await byUrl.getByRole('button', { name: 'Test the URL' }).click();
     await quickTest.getByRole('alert').filter({ hasText: refusal.message }).waitFor();
     await expect(quickTest.getByRole('list', { name: 'Predictions' }).count()).resolves.toBe(0);
+    expect(harness.problems([/status of 422/])).toEqual([]);
+  }, 60_000);
+
+  it('adds a photo tested by its URL to the dataset with the label chosen, and says when it is there already', async () => {
+    await page.goto(iterationPage);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    const byUrl = quickTest.getByRole('form', { name: 'Test a photo at a URL' });
+    const photoUrl = `${photos}/photos/blue.png`;
+    const testUrl = async () => {
+      await byUrl.getByLabel('Image URL').fill(photoUrl);
+      await byUrl.getByRole('button', { name: 'Test the URL' }).click();
+      await quickTest.getByRole('list', { name: 'Predictions' }).waitFor();
+    };
+    await testUrl();
+    const addForm = quickTest.getByRole('form', { name: 'Add the photo to the dataset' });
+    await addForm.getByLabel('Label').selectOption('blue');
+    await addForm.getByRole('button', { name: 'Add to the dataset' }).click();
+    // The server fetched the photo and named it after the URL's last part, as the dataset now lists it.
+    await quickTest.getByRole('status').filter({ hasText: 'Added to the dataset labeled blue as blue.png.' }).waitFor();
+    const images = (
+      await client.http.get(`/v1/projects/${projectId}/images`).set('Authorization', client.auth).expect(200)
+    ).body.items as { filename: string; label: { name: string } | null }[];
+    expect(images.map((image) => [image.filename, image.label?.name])).toEqual([['blue.png', 'blue']]);
+
+    // The same photo again: the API's answer (a duplicate) is said, and nothing is added.
+    await testUrl();
+    await addForm.getByRole('button', { name: 'Add to the dataset' }).click();
+    await quickTest
+      .getByRole('status')
+      .filter({ hasText: 'This photo is already in the dataset: nothing was added.' })
+      .waitFor();
+    const after = await client.http.get(`/v1/projects/${projectId}/images`).set('Authorization', client.auth);
+    expect(after.body.items).toHaveLength(1);
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems([/status of 422/])).toEqual([]);
   }, 60_000);
 });

@@ -145,7 +145,11 @@ export function QuickTest({
           {multilabel ? (
             <MultilabelResult predictions={test.data.predictions} threshold={threshold} />
           ) : (
-            <TryItResult predictions={shown} />
+            <>
+              <TryItResult predictions={shown} />
+              {/* The server fetches the photo again (POST …/images/urls): the console never holds its bytes. */}
+              <AddToDataset key={test.submittedAt} project={project} photo={testedUrl} predictions={shown} />
+            </>
           )}
         </>
       )}
@@ -153,7 +157,7 @@ export function QuickTest({
         <>
           <TryItResult photo={photo.url} predictions={shown} />
           {/* A new picker result is a new photo: what was chosen to add it with starts again. */}
-          <AddToDataset key={photo.url} project={project} file={photo.file} predictions={shown} />
+          <AddToDataset key={photo.url} project={project} photo={photo.file} predictions={shown} />
         </>
       )}
     </section>
@@ -220,6 +224,19 @@ async function addPhoto(projectId: string, file: File, fields: Record<string, st
   return item;
 }
 
+/** The photo at a URL into the dataset, fetched by the server; its one item, or an error when it was refused. */
+async function addPhotoAt(projectId: string, url: string, label: string | undefined) {
+  const body = unwrap(
+    await api.POST('/v1/projects/{projectId}/images/urls', {
+      params: { path: { projectId } },
+      body: { urls: [url], ...(label !== undefined ? { label } : {}) },
+    }),
+  );
+  const [item] = body.items;
+  if (item.status === 'rejected') throw new Error(item.error?.message ?? `${url} was not added.`);
+  return item;
+}
+
 /**
  * A multilabel photo into the dataset with the labels the model gives it at the threshold, until some are ticked or
  * unticked by hand.
@@ -267,7 +284,16 @@ function AddWithLabels({ project, file, given }: { project: Project; file: File;
  * The photo into the dataset, so a mistake of the model becomes training data: with a label (the top prediction
  * unless corrected) or, for detection, with the boxes shown.
  */
-function AddToDataset({ project, file, predictions }: { project: Project; file: File; predictions: Prediction[] }) {
+function AddToDataset({
+  project,
+  photo,
+  predictions,
+}: {
+  project: Project;
+  /** A file chosen here, or the URL of a photo tested by its URL. */
+  photo: File | string;
+  predictions: Prediction[];
+}) {
   const refreshImages = useRefreshImages(project.id);
   const detection = project.type === 'detection';
   const [label, setLabel] = useState(predictions[0]?.label ?? project.labels[0]?.name ?? '');
@@ -275,7 +301,10 @@ function AddToDataset({ project, file, predictions }: { project: Project; file: 
   const boxes = predictions.slice(0, SHOWN_PREDICTIONS).filter((prediction) => prediction.box);
   const add = useMutation({
     mutationFn: async () => {
-      const item = await addPhoto(project.id, file, detection ? {} : { label });
+      const item =
+        typeof photo === 'string'
+          ? await addPhotoAt(project.id, photo, detection ? undefined : label)
+          : await addPhoto(project.id, photo, detection ? {} : { label });
       if (detection && item.status === 'created')
         unwrap(
           await api.PUT('/v1/projects/{projectId}/images/{imageId}/regions', {
@@ -283,20 +312,23 @@ function AddToDataset({ project, file, predictions }: { project: Project; file: 
             body: { regions: boxes.map((prediction) => ({ label: prediction.label, ...prediction.box! })) },
           }),
         );
-      return item.status;
+      return item;
     },
     onSuccess: refreshImages,
   });
-  if (add.data)
+  if (add.data) {
+    // A photo from a URL gets its name from the server (the URL's last part): said, as the dataset will show it.
+    const named = typeof photo === 'string' ? ` as ${add.data.filename}` : '';
     return (
       <p role="status">
-        {add.data === 'duplicate'
+        {add.data.status === 'duplicate'
           ? 'This photo is already in the dataset: nothing was added.'
           : detection
-            ? `Added to the dataset with ${boxCount(boxes.length)}.`
-            : `Added to the dataset labeled ${label}.`}
+            ? `Added to the dataset with ${boxCount(boxes.length)}${named}.`
+            : `Added to the dataset labeled ${label}${named}.`}
       </p>
     );
+  }
   return (
     <form
       className="inline-form"
