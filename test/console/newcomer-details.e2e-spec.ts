@@ -122,7 +122,7 @@ describe('console: details a newcomer from Custom Vision notices', () => {
     const reason = page.locator('#no-test-images');
     await reason.waitFor();
     await expect(testSplit.getAttribute('aria-describedby')).resolves.toBe('no-test-images');
-    await expect(reason.textContent()).resolves.toMatch(/^No photo with boxes of a label of this iteration is in the/);
+    await expect(reason.textContent()).resolves.toMatch(/^No labeled photo with a label of this iteration is in the/);
     await expect(reason.getByRole('link', { name: 'Dataset' }).getAttribute('href')).resolves.toBe(
       `/projects/${project.id}/dataset`,
     );
