@@ -293,7 +293,7 @@ export class ImageIntake implements OnApplicationShutdown {
       if (error instanceof DomainError) return rejected(error.code, error.message);
       throw error;
     }
-    const { sha256, bytes } = await this.blobs.put(await bytesOf(file.bytes!));
+    const { sha256, bytes } = await this.blobs.put(inspected.image.converted ?? (await bytesOf(file.bytes!)));
     return { image: inspected.image, sha256, bytes, regions };
   }
 
