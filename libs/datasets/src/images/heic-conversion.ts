@@ -71,7 +71,8 @@ async function decodeToJpeg(bytes: Buffer, maxPixels: number): Promise<HeicConve
     case 'decoded': {
       const { width, height, rgba } = answer;
       const jpeg = await sharp(rgba, { raw: { width, height, channels: 4 } })
-        .removeAlpha()
+        // Transparency (rare in HEIC) onto white: a JPEG has no alpha.
+        .flatten({ background: '#ffffff' })
         .jpeg({ quality: JPEG_QUALITY })
         .toBuffer();
       return { ok: true, jpeg };

@@ -120,7 +120,7 @@ export function unsupportedFormatOf(bytes: Uint8Array): UnsupportedFormat | null
 }
 
 /**
- * The refusal of a picture sharp read the header of but whose format is not taken (SVG, HEIC read by libheif, …):
+ * The refusal of a picture sharp read the header of but whose format is not taken (SVG, …):
  * `format` as sharp names it.
  */
 export function unsupportedFormatNamed(format: string): UnsupportedFormat {

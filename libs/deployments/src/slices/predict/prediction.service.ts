@@ -27,7 +27,7 @@ function pixelsText(pixels: number): string {
     : `${pixels.toLocaleString('en-US')} pixels`;
 }
 
-/** 415: a picture, in a format people send (an iPhone's HEIC, BMP, …) that is not taken; says how to convert it. */
+/** 415: a picture, in a format people send (BMP, SVG, …) that is not taken; says how to convert it. */
 function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError {
   return new DomainError('unsupported-media-type', DeploymentErrors.UNSUPPORTED_IMAGE_FORMAT, message, { format });
 }
