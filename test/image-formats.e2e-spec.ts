@@ -247,6 +247,21 @@ describe('image formats users send', () => {
       .set('Content-Type', 'application/octet-stream')
       .send(HEIC_TURNED);
     expect([quick.status, quick.body.predictions?.length]).toEqual([200, 2]);
+    const testRuns = `/v1/projects/${project.id}/iterations/${queued.id}/test-runs`;
+    const requested = await client.http
+      .post(testRuns)
+      .set('Authorization', client.auth)
+      .attach('images', HEIC_TURNED, 'IMG_0002.HEIC')
+      .field('labels', JSON.stringify({ 'IMG_0002.HEIC': 'red' }))
+      .expect(202);
+    let run = requested.body as { status: string; predictions?: unknown[] };
+    while (run.status === 'requested') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = (await client.http.get(`${testRuns}/${requested.body.id}`).set('Authorization', client.auth).expect(200))
+        .body;
+    }
+    expect(run.status).toBe('completed');
+    expect(run.predictions).toEqual([expect.objectContaining({ filename: 'IMG_0002.HEIC', expected: 'red' })]);
     const deployed = await client.http
       .post(`/v1/projects/${project.id}/deployments`)
       .set('Authorization', client.auth)
