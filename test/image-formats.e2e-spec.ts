@@ -324,8 +324,15 @@ describe('image formats users send', () => {
 
       const mixed = await importZip({ 'red/IMG_0001.HEIC': HEIC_PHOTO, 'red/scan.bmp': await bmp(red[1]) });
       expect(mixed.status).toBe(207);
-      const items = mixed.body.items as { filename: string; status: string; error?: { code: string } }[];
-      expect(items.find((item) => item.filename === 'red/IMG_0001.HEIC')).toMatchObject({ status: 'created' });
+      const items = mixed.body.items as { filename: string; status: string; id?: string; error?: { code: string } }[];
+      const heic = items.find((item) => item.filename === 'red/IMG_0001.HEIC');
+      expect(heic).toMatchObject({ status: 'created' });
+      const imported = await client.http
+        .get(`/v1/projects/${project.id}/images/${heic!.id}`)
+        .set('Authorization', client.auth)
+        .expect(200);
+      expect(imported.body).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
+      expect(await sharp(await thumbnailOf(project.id, heic!.id!)).metadata()).toMatchObject({ format: 'webp' });
       expect(items.find((item) => item.filename === 'red/scan.bmp')).toMatchObject({
         status: 'rejected',
         error: { code: 'UNSUPPORTED_IMAGE_FORMAT', message: expect.stringContaining('PNG') },
