@@ -25,13 +25,13 @@ export type HeicConversion =
   { ok: true; jpeg: Buffer } | { ok: false; problem: ImageHeaderProblem } | { ok: false; undecodable: string };
 
 /**
- * The process's HEIC threads: one kept warm (loading libheif's wasm takes a moment), closed after a minute unused or a
- * decode that failed; `heic-decode` is loaded before the TypeScript hooks when running from sources (see
- * startWorkerThread).
+ * The process's HEIC threads: one kept warm for the next photo of a batch (a thread starts in ~0.2 s), closed after
+ * 10 s unused, as a thread that decoded a 12-MP photo holds ~150 MiB of wasm heap; one whose decode failed is closed.
+ * `heic-decode` is loaded before the TypeScript hooks when running from sources (see startWorkerThread).
  */
 export const heicThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'heic-decoding.worker'), {}, ['heic-decode']),
-  { maxIdle: 1, maxRunsPerThread: 100, idleTimeoutMs: 60_000 },
+  { maxIdle: 1, maxRunsPerThread: 100, idleTimeoutMs: 10_000 },
 );
 
 /**
