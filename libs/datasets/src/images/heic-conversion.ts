@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { siblingModule, startWorkerThread, WorkerThreadPool } from '@diyml/core/pure';
+import { ConcurrencyGate, siblingModule, startWorkerThread, WorkerThreadPool } from '@diyml/core/pure';
 import { decodingBudget } from '@diyml/ml/pure';
 import { isHeicPhoto } from './image-formats.js';
 import type { ImageHeaderProblem } from './image-header.js';
@@ -35,6 +35,12 @@ export const heicThreads = new WorkerThreadPool(
 );
 
 /**
+ * HEIC photos decoded at once in this process: each takes a core for ~1 s per 12 MP and its thread ~150 MiB, so more
+ * at once (the pixel budget alone lets four 12-MP photos through) would only take more memory.
+ */
+const heicDecodes = new ConcurrencyGate(2);
+
+/**
  * A HEIC/HEIF photo (an iPhone's default, HEVC-coded, which sharp's prebuilt libvips does not decode) converted to a
  * JPEG, upright, once, so that everything after (checks, storage, thumbnails, training, predictions) handles a JPEG.
  * Null when the bytes are no HEIC. Its size is read from the header and checked against `maxPixels` before decoding;
@@ -52,7 +58,10 @@ export async function convertHeicToJpeg(bytes: Buffer, limits: { maxPixels: numb
   }
   if (width * height === 0) return { ok: false, problem: { kind: 'no-size' } };
   if (width * height > limits.maxPixels) return { ok: false, problem: tooLarge(width, height, limits.maxPixels) };
-  return decodingBudget.run(() => decodeToJpeg(bytes, limits.maxPixels), { weight: width * height });
+  // The budget is taken last: a photo waiting for a thread holds no pixels that other images could decode with.
+  return heicDecodes.run(() =>
+    decodingBudget.run(() => decodeToJpeg(bytes, limits.maxPixels), { weight: width * height }),
+  );
 }
 
 async function decodeToJpeg(bytes: Buffer, maxPixels: number): Promise<HeicConversion> {
