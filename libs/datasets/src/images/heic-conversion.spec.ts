@@ -51,8 +51,17 @@ describe('HEIC photos converted to JPEG', () => {
     expect((await jpegOf(heic)).equals(await jpegOf(heic))).toBe(true);
   });
 
-  it('leaves other pictures alone', async () => {
+  it('converts a HEIF naming only the generic brands, HEVC-coded', async () => {
+    const generic = Buffer.from(heic);
+    // ftyp: major brand, minor version, then the compatible brands (heif-enc writes mif1, heic, miaf).
+    generic.write('mif1', 8, 'latin1');
+    generic.write('mif1miafmiaf', 16, 'latin1');
+    expect(await meanDifference(await jpegOf(generic), source)).toBeLessThan(3);
+  });
+
+  it('leaves other pictures alone: JPEG, and AVIF (HEIF with AV1, decoded as it is)', async () => {
     expect(await convertHeicToJpeg(source, limits)).toBeNull();
+    expect(await convertHeicToJpeg(await sharp(source).avif().toBuffer(), limits)).toBeNull();
   });
 
   it('refuses a photo over the pixel limit before decoding it', async () => {

@@ -1,7 +1,7 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { ConcurrencyGate, siblingModule, startWorkerThread, WorkerThreadPool } from '@diyml/core/pure';
 import { decodingBudget } from '@diyml/ml/pure';
-import { isHeicPhoto } from './image-formats.js';
+import { formatNameOf, isGenericHeif, isHeicPhoto } from './image-formats.js';
 import type { ImageHeaderProblem } from './image-header.js';
 
 export interface ToHeicThread {
@@ -43,19 +43,22 @@ const heicDecodes = new ConcurrencyGate(2);
 /**
  * A HEIC/HEIF photo (an iPhone's default, HEVC-coded, which sharp's prebuilt libvips does not decode) converted to a
  * JPEG, upright, once, so that everything after (checks, storage, thumbnails, training, predictions) handles a JPEG.
- * Null when the bytes are no HEIC. Its size is read from the header and checked against `maxPixels` before decoding;
+ * Null when the bytes are no HEIC (by its brands, or a generic HEIF whose header says HEVC). Its size is read from the header and checked against `maxPixels` before decoding;
  * the decode runs on a worker thread within the process's pixel budget. Deterministic: the same photo gives the same
  * JPEG bytes, so a photo sent twice is a duplicate.
  */
 export async function convertHeicToJpeg(bytes: Buffer, limits: { maxPixels: number }): Promise<HeicConversion | null> {
-  if (!isHeicPhoto(bytes)) return null;
-  let width: number;
-  let height: number;
+  const branded = isHeicPhoto(bytes);
+  if (!branded && !isGenericHeif(bytes)) return null;
+  let metadata: Metadata;
   try {
-    ({ width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: false }).metadata());
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    return { ok: false, undecodable: firstLineOf(error) };
+    return branded ? { ok: false, undecodable: firstLineOf(error) } : null;
   }
+  // A generic HEIF holding AV1 (or anything else sharp decodes) is sharp's.
+  if (formatNameOf(metadata) !== 'heic') return null;
+  const { width = 0, height = 0 } = metadata;
   if (width * height === 0) return { ok: false, problem: { kind: 'no-size' } };
   if (width * height > limits.maxPixels) return { ok: false, problem: tooLarge(width, height, limits.maxPixels) };
   // The budget is taken last: a photo waiting for a thread holds no pixels that other images could decode with.

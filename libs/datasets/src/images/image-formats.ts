@@ -66,6 +66,14 @@ export function isHeicPhoto(bytes: Uint8Array): boolean {
   const brands = ftypBrands(bytes);
   return brands.some((brand) => HEIC_BRANDS.has(brand)) && !brands.some((brand) => AVIF_BRANDS.has(brand));
 }
+
+/** Whether the bytes are a HEIF file naming only the generic brands (mif1, msf1): its codec is the header's to tell. */
+export function isGenericHeif(bytes: Uint8Array): boolean {
+  const brands = ftypBrands(bytes);
+  return (
+    brands.some((brand) => brand === 'mif1' || brand === 'msf1') && !brands.some((brand) => AVIF_BRANDS.has(brand))
+  );
+}
 /** The header sizes of BMP's DIB header versions (BITMAPCOREHEADER … BITMAPV5HEADER). */
 const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
 
