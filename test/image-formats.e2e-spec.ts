@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
@@ -6,8 +7,9 @@ import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
- * The formats users send, each through upload, thumbnail, training and prediction; those not taken (an iPhone's HEIC,
- * BMP, SVG) answer 415 with a code and a message saying how to convert them, in uploads, imports and predictions.
+ * The formats users send, each through upload, thumbnail, training and prediction; an iPhone's HEIC photos are taken,
+ * kept as JPEG; those not taken (BMP, SVG) answer 415 with a code and a message saying how to convert them, in
+ * uploads, imports and predictions.
  */
 
 /** The same picture in each format taken, as phones, editors and converters write them. */
@@ -50,8 +52,8 @@ async function bmp(png: Buffer): Promise<Buffer> {
 }
 
 /**
- * The start of an iPhone's HEIC file: its 'ftyp' box (brands heic, mif1, miaf) and the 'meta' box that follows. sharp's
- * prebuilt libvips decodes no HEVC and no library here writes it, so the header alone stands for the photo.
+ * The start of an iPhone's HEIC file and nothing more: its 'ftyp' box (brands heic, mif1, miaf) and an empty 'meta'
+ * box. A HEIC that holds no picture.
  */
 function heicHeader(): Buffer {
   const ftyp = Buffer.alloc(24);
@@ -63,6 +65,11 @@ function heicHeader(): Buffer {
   meta.write('meta', 4, 'latin1');
   return Buffer.concat([ftyp, meta]);
 }
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+/** A 320x240 photo as HEIC (heif-enc), and the same stored sideways with the rotation that shows it upright. */
+const HEIC_PHOTO = fixture('photo.heic');
+const HEIC_TURNED = fixture('photo-turned.heic');
 
 const SVG = Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><rect width="24" height="24" fill="red"/></svg>',
@@ -183,9 +190,102 @@ describe('image formats users send', () => {
     }
   });
 
+  async function thumbnailOf(projectId: string, imageId: string): Promise<Buffer> {
+    const thumbnail = await client.http
+      .get(`/v1/projects/${projectId}/images/${imageId}/thumbnail`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    return thumbnail.body as Buffer;
+  }
+
+  it('takes an iPhone HEIC photo: kept as an upright JPEG under its name, a duplicate when sent again, predicted on', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    const uploaded = await client.http
+      .post(`/v1/projects/${project.id}/images`)
+      .set('Authorization', client.auth)
+      .attach('images', HEIC_PHOTO, 'IMG_0001.HEIC')
+      .attach('images', HEIC_TURNED, 'IMG_0002.HEIC')
+      .attach('images', HEIC_PHOTO, 'IMG_0001 copy.HEIC')
+      .field('label', 'red')
+      .expect(201);
+    const [photo, turned, again] = uploaded.body.items as { filename: string; status: string; id: string }[];
+    expect([photo, turned]).toEqual([
+      expect.objectContaining({ filename: 'IMG_0001.HEIC', status: 'created' }),
+      expect.objectContaining({ filename: 'IMG_0002.HEIC', status: 'created' }),
+    ]);
+    expect(again).toMatchObject({ filename: 'IMG_0001 copy.HEIC', status: 'duplicate', id: photo.id });
+    for (const { id } of [photo, turned]) {
+      const image = await client.http
+        .get(`/v1/projects/${project.id}/images/${id}`)
+        .set('Authorization', client.auth)
+        .expect(200);
+      expect(image.body).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
+      // The thumbnail is the photo upright too: landscape, 4:3.
+      const thumbnail = await sharp(await thumbnailOf(project.id, id)).metadata();
+      expect(thumbnail.width / thumbnail.height).toBeCloseTo(4 / 3, 1);
+    }
+
+    await client.upload(project.id, red, { label: 'red' });
+    await client.upload(project.id, blue, { label: 'blue' });
+    const queued = await client.train(project.id, {
+      architecture: 'small-cnn',
+      imageSize: 16,
+      epochs: 1,
+      batchSize: 8,
+      validationSplit: 0,
+    });
+    expect((await client.waitForIteration(project.id, queued.id)).status).toBe('completed');
+    const quick = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/quick-test`)
+      .set('Authorization', client.auth)
+      .set('Content-Type', 'application/octet-stream')
+      .send(HEIC_TURNED);
+    expect([quick.status, quick.body.predictions?.length]).toEqual([200, 2]);
+    const testRuns = `/v1/projects/${project.id}/iterations/${queued.id}/test-runs`;
+    const requested = await client.http
+      .post(testRuns)
+      .set('Authorization', client.auth)
+      .attach('images', HEIC_TURNED, 'IMG_0002.HEIC')
+      .field('labels', JSON.stringify({ 'IMG_0002.HEIC': 'red' }))
+      .expect(202);
+    let run = requested.body as { status: string; predictions?: unknown[] };
+    while (run.status === 'requested') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = (await client.http.get(`${testRuns}/${requested.body.id}`).set('Authorization', client.auth).expect(200))
+        .body;
+    }
+    expect(run.status).toBe('completed');
+    expect(run.predictions).toEqual([expect.objectContaining({ filename: 'IMG_0002.HEIC', expected: 'red' })]);
+    const deployed = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId: queued.id, name: 'heic' })
+      .expect(201);
+    const predicted = await client.http
+      .post(`/v1/predict/${deployed.body.id}`)
+      .set('X-Api-Key', deployed.body.apiKey)
+      .set('Content-Type', 'image/heic')
+      .send(HEIC_PHOTO);
+    expect([predicted.status, predicted.body.predictions?.length]).toEqual([200, 2]);
+
+    const empty = await uploadOne(project.id, heicHeader(), 'IMG_0003.HEIC');
+    expect([empty.status, empty.body.code]).toEqual([400, 'CORRUPT_IMAGE']);
+    const emptyPrediction = await client.http
+      .post(`/v1/predict/${deployed.body.id}`)
+      .set('X-Api-Key', deployed.body.apiKey)
+      .set('Content-Type', 'image/heic')
+      .send(heicHeader());
+    expect([emptyPrediction.status, emptyPrediction.body.code]).toEqual([400, 'INVALID_IMAGE']);
+  });
+
   describe('refuses a format not taken with 415, a stable code and how to convert it', () => {
     const refused: [string, () => Promise<Buffer>, string][] = [
-      ['heic', async () => heicHeader(), 'Most Compatible'],
       ['bmp', () => bmp(red[0]), 'PNG'],
       ['svg', async () => SVG, 'PNG'],
     ];
@@ -195,7 +295,7 @@ describe('image formats users send', () => {
       const alone = await uploadOne(project.id, await make(), `photo.${format}`);
       expect(alone.status).toBe(415);
       expect(alone.body).toMatchObject({ code: 'UNSUPPORTED_IMAGE_FORMAT' });
-      expect(alone.body.message).toContain('JPEG, PNG, WebP, AVIF, TIFF or GIF');
+      expect(alone.body.message).toContain('JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC');
       expect(alone.body.message).toContain(advice);
 
       const mixed = await client.http
@@ -222,16 +322,23 @@ describe('image formats users send', () => {
           .set('Authorization', client.auth)
           .attach('archive', Buffer.from(zipSync(files)), 'photos.zip');
 
-      const mixed = await importZip({ 'red/IMG_0001.HEIC': heicHeader(), 'red/IMG_0002.png': red[1] });
+      const mixed = await importZip({ 'red/IMG_0001.HEIC': HEIC_PHOTO, 'red/scan.bmp': await bmp(red[1]) });
       expect(mixed.status).toBe(207);
-      const items = mixed.body.items as { filename: string; status: string; error?: { code: string } }[];
-      expect(items.find((item) => item.filename === 'red/IMG_0001.HEIC')).toMatchObject({
+      const items = mixed.body.items as { filename: string; status: string; id?: string; error?: { code: string } }[];
+      const heic = items.find((item) => item.filename === 'red/IMG_0001.HEIC');
+      expect(heic).toMatchObject({ status: 'created' });
+      const imported = await client.http
+        .get(`/v1/projects/${project.id}/images/${heic!.id}`)
+        .set('Authorization', client.auth)
+        .expect(200);
+      expect(imported.body).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
+      expect(await sharp(await thumbnailOf(project.id, heic!.id!)).metadata()).toMatchObject({ format: 'webp' });
+      expect(items.find((item) => item.filename === 'red/scan.bmp')).toMatchObject({
         status: 'rejected',
-        error: { code: 'UNSUPPORTED_IMAGE_FORMAT', message: expect.stringContaining('Most Compatible') },
+        error: { code: 'UNSUPPORTED_IMAGE_FORMAT', message: expect.stringContaining('PNG') },
       });
-      expect(items.find((item) => item.filename === 'red/IMG_0002.png')).toMatchObject({ status: 'created' });
 
-      const none = await importZip({ 'red/IMG_0003.HEIC': heicHeader(), 'red/scan.bmp': await bmp(red[2]) });
+      const none = await importZip({ 'red/drawing.svg': SVG, 'red/scan.bmp': await bmp(red[2]) });
       expect([none.status, none.body.code]).toEqual([415, 'UNSUPPORTED_IMAGE_FORMAT']);
       expect(none.body.details.items).toHaveLength(2);
     });

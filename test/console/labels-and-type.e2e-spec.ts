@@ -198,7 +198,7 @@ describe('console: negative labels, project type, image totals, one-time secrets
       .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('shopping list: seeds') });
     const refused = page.getByRole('article', { name: 'Deployment production' }).getByRole('alert');
     await expect(refused.textContent()).resolves.toMatch(
-      /^notes\.png: this file cannot be used, .+\. Choose a photo in JPEG, PNG, WebP, AVIF, TIFF or GIF, at most 32 MiB and 52 million pixels\.$/,
+      /^notes\.png: this file cannot be used, .+\. Choose a photo in JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC, at most 32 MiB and 52 million pixels\.$/,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'deployment-key-once.png'), fullPage: true });
 

@@ -173,7 +173,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
     expect(refused).toMatch(/^notes\.png: /);
     // What to send instead: the formats and sizes taken.
     expect(refused).toMatch(
-      /Choose a photo in JPEG, PNG, WebP, AVIF, TIFF or GIF, at most \d+ MiB and [\d.]+ million pixels\.$/,
+      /Choose a photo in JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC, at most \d+ MiB and [\d.]+ million pixels\.$/,
     );
     await quickTest.screenshot({ path: join(SCREENSHOTS, 'slips-quick-test-refused.png') });
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();

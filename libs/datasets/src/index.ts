@@ -5,6 +5,7 @@ export * from './domain/image-content-claim.decider.js';
 export * from './domain/image.events.js';
 export * from './domain/image.upcasters.js';
 export * from './domain/label-reference.js';
+export * from './images/heic-conversion.js';
 export * from './images/image-formats.js';
 export * from './images/image-header.js';
 export * from './images/image-inspection.js';

@@ -49,7 +49,7 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   NO_VALIDATION_DATA: 'NotFoundIterationPerformance',
   INVALID_IMAGE: 'BadRequestImageFormat',
   UNSUPPORTED_IMAGE: 'BadRequestImageFormat',
-  // A picture in a format not taken (an iPhone's HEIC): 415, with the message saying how to convert it.
+  // A picture in a format not taken (BMP, SVG): 415, with the message saying how to convert it.
   UNSUPPORTED_IMAGE_FORMAT: 'UnsupportedMediaType',
   CORRUPT_IMAGE: 'BadRequestImageFormat',
   EMPTY_FILE: 'BadRequestImageFormat',

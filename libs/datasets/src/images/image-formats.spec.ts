@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { unsupportedFormatNamed, unsupportedFormatOf } from './image-formats.js';
+import { isHeicPhoto, unsupportedFormatNamed, unsupportedFormatOf } from './image-formats.js';
 
 /** The leading 'ftyp' box of an ISO base media file with these brands (major brand first). */
 function ftyp(...brands: string[]): Buffer {
@@ -12,10 +12,24 @@ function ftyp(...brands: string[]): Buffer {
   return box;
 }
 
+describe('HEIC photos, told from their first bytes (converted to JPEG when taken)', () => {
+  it.each([
+    ['an iPhone HEIC', ftyp('heic', 'mif1', 'miaf', 'heic')],
+    ['a HEIF image sequence', ftyp('msf1', 'msf1', 'hevc')],
+  ])('%s is a HEIC photo, not a format refused', (_, bytes) => {
+    expect(isHeicPhoto(bytes)).toBe(true);
+    expect(unsupportedFormatOf(bytes)).toBeNull();
+  });
+
+  it('leaves AVIF (HEIF with AV1) and MP4 videos out', () => {
+    expect(isHeicPhoto(ftyp('avif', 'avif', 'mif1', 'miaf'))).toBe(false);
+    expect(isHeicPhoto(ftyp('mif1', 'mif1', 'avif', 'miaf'))).toBe(false);
+    expect(isHeicPhoto(ftyp('isom', 'isom', 'iso2', 'mp41'))).toBe(false);
+  });
+});
+
 describe('picture formats not taken, told from their first bytes', () => {
   it.each([
-    ['an iPhone HEIC', ftyp('heic', 'mif1', 'miaf', 'heic'), 'heic', 'Settings › Camera › Formats › Most Compatible'],
-    ['a HEIF image sequence', ftyp('msf1', 'msf1', 'hevc'), 'heic', 'JPEG'],
     [
       'a BMP',
       Buffer.concat([Buffer.from('BM'), Buffer.alloc(12), Buffer.from([40, 0, 0, 0]), Buffer.alloc(40)]),
@@ -28,7 +42,7 @@ describe('picture formats not taken, told from their first bytes', () => {
   ])('%s: named, with the formats taken and how to convert it', (_, bytes, format, advice) => {
     const found = unsupportedFormatOf(bytes);
     expect(found?.format).toBe(format);
-    expect(found?.message).toContain('send JPEG, PNG, WebP, AVIF, TIFF or GIF');
+    expect(found?.message).toContain('send JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC');
     expect(found?.message).toContain(advice);
   });
 
@@ -52,7 +66,7 @@ describe('picture formats not taken, told from their first bytes', () => {
     expect(unsupportedFormatNamed('svg')).toEqual({
       format: 'svg',
       message:
-        'SVG images are not taken: send JPEG, PNG, WebP, AVIF, TIFF or GIF. Save or export the picture as PNG or JPEG.',
+        'SVG images are not taken: send JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC. Save or export the picture as PNG or JPEG.',
     });
   });
 });

@@ -1,16 +1,19 @@
-/** Formats taken for images (training and predictions): those sharp's prebuilt libvips decodes from the bytes. */
+/**
+ * Formats images are kept in (training and predictions): those sharp's prebuilt libvips decodes from the bytes. HEIC
+ * photos are taken too, converted to JPEG when they come in (heic-conversion.ts).
+ */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
 export type ImageFormat = (typeof SUPPORTED_IMAGE_FORMATS)[number];
 
 /** The stable code of a picture in a format people send that is not taken (answered 415). */
 export const UNSUPPORTED_IMAGE_FORMAT = 'UNSUPPORTED_IMAGE_FORMAT';
 
-/** The formats taken, for messages. */
-export const SUPPORTED_IMAGE_FORMATS_TEXT = 'JPEG, PNG, WebP, AVIF, TIFF or GIF';
+/** The formats taken, for messages (HEIC converted to JPEG when taken). */
+export const SUPPORTED_IMAGE_FORMATS_TEXT = 'JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC';
 
 /**
- * The format sharp read a header as, by the names used here: HEIF is AVIF when AV1-coded, else an iPhone's HEIC
- * (sharp's prebuilt libvips decodes no HEVC).
+ * The format sharp read a header as, by the names used here: HEIF is AVIF when AV1-coded, else HEIC (sharp's prebuilt
+ * libvips decodes no HEVC: HEIC photos are converted before, see isHeicPhoto).
  */
 export function formatNameOf(metadata: { format?: string; compression?: string }): string {
   if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : 'heic';
@@ -54,23 +57,27 @@ function ftypBrands(bytes: Uint8Array): string[] {
  */
 const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
 const AVIF_BRANDS = new Set(['avif', 'avis']);
+
+/**
+ * Whether the bytes are a HEIC photo (HEVC-coded HEIF, an iPhone's default), by the brands of its 'ftyp' box: sharp's
+ * prebuilt libvips reads its header but decodes no HEVC, so it is converted to JPEG when taken (heic-conversion.ts).
+ */
+export function isHeicPhoto(bytes: Uint8Array): boolean {
+  const brands = ftypBrands(bytes);
+  return brands.some((brand) => HEIC_BRANDS.has(brand)) && !brands.some((brand) => AVIF_BRANDS.has(brand));
+}
+
+/** Whether the bytes are a HEIF file naming only the generic brands (mif1, msf1): its codec is the header's to tell. */
+export function isGenericHeif(bytes: Uint8Array): boolean {
+  const brands = ftypBrands(bytes);
+  return (
+    brands.some((brand) => brand === 'mif1' || brand === 'msf1') && !brands.some((brand) => AVIF_BRANDS.has(brand))
+  );
+}
 /** The header sizes of BMP's DIB header versions (BITMAPCOREHEADER … BITMAPV5HEADER). */
 const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
 
 const KNOWN_FORMATS: readonly KnownFormat[] = [
-  {
-    format: 'heic',
-    name: 'HEIC/HEIF photos (an iPhone’s default)',
-    howToConvert:
-      'Export them as JPEG: on an iPhone, Settings › Camera › Formats › Most Compatible takes JPEG photos from then ' +
-      'on, and Photos › Share › Options › Automatic (or mailing a photo) sends a JPEG of one already taken; on a Mac, ' +
-      'Preview › File › Export › JPEG or `sips -s format jpeg photo.heic --out photo.jpg`; on Linux, ' +
-      '`heif-convert photo.heic photo.jpg`',
-    matches: (bytes) => {
-      const brands = ftypBrands(bytes);
-      return brands.some((brand) => HEIC_BRANDS.has(brand)) && !brands.some((brand) => AVIF_BRANDS.has(brand));
-    },
-  },
   {
     format: 'bmp',
     name: 'BMP images',
@@ -121,7 +128,7 @@ export function unsupportedFormatOf(bytes: Uint8Array): UnsupportedFormat | null
 }
 
 /**
- * The refusal of a picture sharp read the header of but whose format is not taken (SVG, HEIC read by libheif, …):
+ * The refusal of a picture sharp read the header of but whose format is not taken (SVG, …):
  * `format` as sharp names it.
  */
 export function unsupportedFormatNamed(format: string): UnsupportedFormat {

@@ -43,7 +43,7 @@ export interface ImageHeader {
 
 /** Why a header refuses an image before any decoding; each caller words it with its own error codes. */
 export type ImageHeaderProblem =
-  /** A picture in a format people send that is not taken (HEIC, BMP, …), with how to convert it. */
+  /** A picture in a format people send that is not taken (BMP, SVG, …), with how to convert it. */
   | { kind: 'unsupported-format'; unsupported: UnsupportedFormat }
   /** Not a picture the server can read; `zip`: an archive sent where an image was expected. */
   | { kind: 'unreadable'; zip: boolean }

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { decodingBudget } from '@diyml/ml/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
+import { convertHeicToJpeg } from './heic-conversion.js';
 import { type ImageHeaderProblem, readImageHeader } from './image-header.js';
 import { type ImageFormat, SUPPORTED_IMAGE_FORMATS_TEXT } from './image-formats.js';
 import { isStoredSideways } from './image-orientation.js';
@@ -21,6 +22,8 @@ export interface InspectedImage {
   readonly dhash: string;
   /** EXIF orientation, 1 (stored upright) to 8: how the stored pixels are turned to show the picture upright. */
   readonly orientation: number;
+  /** The bytes to keep instead of those sent: the upright JPEG a HEIC photo was converted to (`format` 'jpeg'). */
+  readonly converted?: Buffer;
 }
 
 export interface ImageRejection {
@@ -45,13 +48,25 @@ function reject(code: string, message: string): InspectionResult {
  * Decides whether bytes are a usable image, from the bytes alone (never the file name or declared type):
  * reads the header for format and size, refuses decompression bombs before decoding them (readImageHeader), then
  * decodes the whole picture within the process's pixel budget (so a truncated or damaged file is refused) and hashes
- * what it decoded.
+ * what it decoded. A HEIC photo is converted to JPEG first (within the same limits), and that JPEG is what is checked
+ * and kept (`converted`).
  */
-export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Promise<InspectionResult> {
-  if (bytes.length === 0) return reject(DatasetErrors.EMPTY_FILE, 'The file is empty.');
-  if (bytes.length > limits.maxFileBytes) {
+export async function inspectImage(sent: Buffer, limits: InspectionLimits): Promise<InspectionResult> {
+  if (sent.length === 0) return reject(DatasetErrors.EMPTY_FILE, 'The file is empty.');
+  if (sent.length > limits.maxFileBytes) {
     return reject(DatasetErrors.FILE_TOO_LARGE, `The file has more than ${limits.maxFileBytes} bytes.`);
   }
+  const conversion = await convertHeicToJpeg(sent, { maxPixels: limits.maxPixels });
+  if (conversion && !conversion.ok) {
+    return 'problem' in conversion
+      ? { ok: false, rejection: rejectionOf(conversion.problem) }
+      : reject(
+          DatasetErrors.CORRUPT_IMAGE,
+          `The HEIC photo could not be decoded: it is truncated or damaged (the decoder said: ${conversion.undecodable}).`,
+        );
+  }
+  const converted = conversion?.jpeg;
+  const bytes = converted ?? sent;
   const read = await readImageHeader(bytes, { maxPixels: limits.maxPixels });
   if (!read.ok) return { ok: false, rejection: rejectionOf(read.problem) };
   const { format, width, height, orientation } = read.header;
@@ -71,10 +86,8 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
     );
   }
   const rotated = isStoredSideways(orientation);
-  return {
-    ok: true,
-    image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash, orientation },
-  };
+  const upright = { width: rotated ? height : width, height: rotated ? width : height };
+  return { ok: true, image: { format, ...upright, dhash, orientation, ...(converted ? { converted } : {}) } };
 }
 
 /** A header's refusal in the datasets' codes and words. */

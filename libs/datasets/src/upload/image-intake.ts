@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobStore } from '@diyml/blobs';
 import {
@@ -275,6 +275,13 @@ export class ImageIntake implements OnApplicationShutdown {
       maxPixels: this.limits.UPLOAD_MAX_PIXELS,
     });
     if (!inspected.ok) return { rejection: { filename, status: 'rejected', error: inspected.rejection } };
+    const { converted, ...image } = inspected.image;
+    if (converted && !Buffer.isBuffer(file.bytes)) {
+      // A file of an import: the JPEG takes its place there, so an archive of HEIC photos, all inspected before any is
+      // stored, is not held in memory converted.
+      await writeFile(file.bytes.file, converted);
+      return { image };
+    }
     return { image: inspected.image };
   }
 
@@ -293,7 +300,7 @@ export class ImageIntake implements OnApplicationShutdown {
       if (error instanceof DomainError) return rejected(error.code, error.message);
       throw error;
     }
-    const { sha256, bytes } = await this.blobs.put(await bytesOf(file.bytes!));
+    const { sha256, bytes } = await this.blobs.put(inspected.image.converted ?? (await bytesOf(file.bytes!)));
     return { image: inspected.image, sha256, bytes, regions };
   }
 

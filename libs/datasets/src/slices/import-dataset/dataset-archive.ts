@@ -78,8 +78,8 @@ export interface DatasetArchiveLimits {
 }
 
 /**
- * Pictures: the formats taken, and those people send that are not (an iPhone's HEIC, BMP, …), so that each of these is
- * reported with how to convert it instead of being passed over.
+ * Pictures: the formats taken (an iPhone's HEIC too, converted to JPEG), and those people send that are not (BMP, …),
+ * so that each of these is reported with how to convert it instead of being passed over.
  */
 const IMAGE_EXTENSIONS = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
 const JSON_FILE = /\.json$/i;

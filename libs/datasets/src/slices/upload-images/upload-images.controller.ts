@@ -30,7 +30,7 @@ import { UploadImages } from './upload-images.handler.js';
 
 /**
  * 201 when nothing was rejected, 207 for mixed results, 400 when every file was rejected (415 when each was a picture
- * in a format not taken, such as an iPhone's HEIC).
+ * in a format not taken, such as BMP).
  */
 export function answerIntake(items: IntakeItem[], response: Response): UploadResultDto {
   const rejected = items.filter((item) => item.status === 'rejected');

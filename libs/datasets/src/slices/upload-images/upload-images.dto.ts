@@ -59,13 +59,14 @@ export const UPLOAD_DESCRIPTION =
   'Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) or ' +
   "`labels` (a JSON array of names or ids: a multilabel project's labels for every file) " +
   'and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): ' +
-  'formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. ' +
+  "formats jpeg, png, webp, gif, tiff, avif, and heic (an iPhone's photos: kept as a JPEG, under the name sent); " +
+  'fully decoded, so truncated files are refused. ' +
   `Limits (defaults; settings in brackets): ${limits.UPLOAD_MAX_FILE_BYTES} bytes per file [UPLOAD_MAX_FILE_BYTES], ` +
   `${limits.UPLOAD_MAX_PIXELS} pixels per image [UPLOAD_MAX_PIXELS], ${limits.UPLOAD_MAX_FILES} files per request ` +
   `[UPLOAD_MAX_FILES], ${limits.UPLOAD_MAX_REQUEST_BYTES} bytes per request [UPLOAD_MAX_REQUEST_BYTES]. ` +
   'Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error ' +
   '(EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a ' +
-  "picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, " +
+  'picture in a format not taken, such as BMP or SVG, with how to convert it, CORRUPT_IMAGE, ' +
   'IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or ' +
   'IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file ' +
   'leaves nothing behind. ' +

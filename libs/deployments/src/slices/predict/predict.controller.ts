@@ -90,7 +90,8 @@ export class PredictController {
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
       'with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), ' +
       'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per deployment (429). Formats: JPEG, ' +
-      "PNG, WebP, AVIF, TIFF, GIF; a picture in another (an iPhone's HEIC, BMP, SVG) is 415 UNSUPPORTED_IMAGE_FORMAT, " +
+      "PNG, WebP, AVIF, TIFF, GIF, HEIC (an iPhone's photos, converted to JPEG); a picture in another (BMP, SVG) is " +
+      '415 UNSUPPORTED_IMAGE_FORMAT, ' +
       'whose message says how to convert it. When the ' +
       "deployment's prediction store is on, the image and the answer are on the disk (a local journal) before the " +
       'answer is sent, and in the log just after (`storedPredictionId`: the id it is stored under); 503 ' +
@@ -113,19 +114,16 @@ export class PredictController {
     @Req() request: PredictRequest,
   ): Promise<PredictionResultDto> {
     const deployment = request.deployment!;
-    const predictions = await this.predictions.predict(
-      deployment.modelSha256,
-      deployment.labels,
-      request.predictionImage!,
-      query,
-    );
+    // Converted once (a HEIC photo), so the prediction store keeps the picture predicted on.
+    const image = await this.predictions.takenImage(request.predictionImage!);
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, image, query);
     const result: PredictionResultDto = {
       deploymentId: deployment.id,
       iterationId: deployment.iterationId,
       predictions,
     };
     if (this.keeper.keeps(deployment)) {
-      result.storedPredictionId = await this.keeper.keep(deployment, request.predictionImage!, predictions, {
+      result.storedPredictionId = await this.keeper.keep(deployment, image, predictions, {
         userId: null,
         correlationId: requestContextOf(request).correlationId,
       });

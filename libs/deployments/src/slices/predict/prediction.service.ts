@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { DomainError } from '@diyml/core/pure';
 import {
   bytesText,
+  convertHeicToJpeg,
   type ImageHeaderProblem,
   readImageHeader,
   SUPPORTED_IMAGE_FORMATS_TEXT,
@@ -26,12 +27,12 @@ function pixelsText(pixels: number): string {
     : `${pixels.toLocaleString('en-US')} pixels`;
 }
 
-/** 415: a picture, in a format people send (an iPhone's HEIC, BMP, …) that is not taken; says how to convert it. */
+/** 415: a picture, in a format people send (BMP, SVG, …) that is not taken; says how to convert it. */
 function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError {
   return new DomainError('unsupported-media-type', DeploymentErrors.UNSUPPORTED_IMAGE_FORMAT, message, { format });
 }
 
-/** Checks an image's header, then predicts on it with the (cached) model. */
+/** Checks an image's header (a HEIC photo converted to JPEG first), then predicts on it with the (cached) model. */
 @Injectable()
 export class PredictionService {
   constructor(
@@ -43,9 +44,10 @@ export class PredictionService {
   async predict(
     modelSha256: string,
     labels: readonly string[],
-    image: Buffer,
+    sent: Buffer,
     options: PredictOptions,
   ): Promise<ApiPrediction[]> {
+    const image = await this.takenImage(sent);
     const pixels = await this.checkHeader(image);
     // The model decodes the image in the process's pixel budget, which uploads and thumbnails share.
     const predictions = await this.cache
@@ -61,6 +63,19 @@ export class PredictionService {
       const label = labels[labelIndex] ?? own;
       return box ? { label, probability, box } : { label, probability };
     });
+  }
+
+  /**
+   * The image as predictions take it: a HEIC photo converted to an upright JPEG (within PREDICT_MAX_PIXELS), any
+   * other the bytes sent. For callers that keep the image too, so what is kept is what was predicted on.
+   */
+  async takenImage(sent: Buffer): Promise<Buffer> {
+    const conversion = await convertHeicToJpeg(sent, { maxPixels: this.settings.PREDICT_MAX_PIXELS });
+    if (!conversion) return sent;
+    if (conversion.ok) return conversion.jpeg;
+    throw 'problem' in conversion
+      ? this.refusal(conversion.problem)
+      : this.invalidImage('it is a HEIC photo that could not be decoded (truncated or damaged)');
   }
 
   /** Format and size from the header alone (the check uploads make too): refuses decompression bombs. The pixels. */

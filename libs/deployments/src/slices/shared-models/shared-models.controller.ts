@@ -194,14 +194,11 @@ export class SharedModelsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<SharedPredictionResultDto> {
     const deployment = request.deployment!;
-    const predictions = await this.predictions.predict(
-      deployment.modelSha256,
-      deployment.labels,
-      request.predictionImage!,
-      query,
-    );
+    // Converted once (a HEIC photo), so the prediction store keeps the picture predicted on.
+    const image = await this.predictions.takenImage(request.predictionImage!);
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, image, query);
     if (this.keeper.keeps(deployment)) {
-      await this.keeper.keep(deployment, request.predictionImage!, predictions, {
+      await this.keeper.keep(deployment, image, predictions, {
         userId: user.id,
         correlationId: requestContextOf(request).correlationId,
       });

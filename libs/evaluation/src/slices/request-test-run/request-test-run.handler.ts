@@ -174,7 +174,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         problems.push({ filename: file.filename, ...inspected.rejection });
         continue;
       }
-      const stored = await this.blobs.put(file.buffer);
+      const stored = await this.blobs.put(inspected.image.converted ?? file.buffer);
       images.push({ filename: file.filename, imageId: null, sha256: stored.sha256, ...expected });
     }
     // A COCO file describes a whole dataset: the photos sent are the test set, its other images are not needed.
