@@ -106,6 +106,19 @@ describe('UrlFetcher', () => {
     const small = fetcher({ URL_FETCH_MAX_BYTES: 4096 });
     expect((await failure(small.fetch(`${base}/big.png`))).code).toBe('URL_TOO_LARGE');
     expect((await failure(small.fetch(`${base}/chunked.png`))).code).toBe('URL_TOO_LARGE');
+    // A caller's tighter limit (a prediction's) stops the read, named; a looser one leaves the fetcher's.
+    const tighter = await failure(
+      fetcher().fetch(`${base}/chunked.png`, { maxBytes: 4096, setting: 'PREDICT_MAX_IMAGE_BYTES' }),
+    );
+    expect([tighter.code, tighter.message, tighter.details]).toEqual([
+      'URL_TOO_LARGE',
+      `${base}/chunked.png is larger than 4096 bytes (PREDICT_MAX_IMAGE_BYTES).`,
+      { maxBytes: 4096 },
+    ]);
+    const looser = await failure(
+      small.fetch(`${base}/chunked.png`, { maxBytes: 1_000_000, setting: 'PREDICT_MAX_IMAGE_BYTES' }),
+    );
+    expect(looser.message).toContain('(URL_FETCH_MAX_BYTES)');
   });
 
   it('gives up after the time limit', async () => {

@@ -23,6 +23,12 @@ export interface UrlFetchLimits {
   maxRedirects: number;
 }
 
+/** The most bytes a fetch reads, and the setting that says so (named in the refusal). */
+export interface SizeLimit {
+  maxBytes: number;
+  setting: string;
+}
+
 export type FetchOutcome = { image: FetchedImage } | { error: DomainError };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -93,7 +99,15 @@ export class UrlFetcher {
     );
   }
 
-  async fetch(url: string): Promise<FetchedImage> {
+  /**
+   * `sizeLimit`: a caller's own, tighter limit (a prediction's PREDICT_MAX_IMAGE_BYTES), applied while reading, so a
+   * photo too large for it is not downloaded whole first; the error names its setting.
+   */
+  async fetch(url: string, sizeLimit?: SizeLimit): Promise<FetchedImage> {
+    const limit =
+      sizeLimit && sizeLimit.maxBytes < this.limits.maxBytes
+        ? sizeLimit
+        : { maxBytes: this.limits.maxBytes, setting: 'URL_FETCH_MAX_BYTES' };
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.limits.timeoutMs);
     try {
@@ -112,7 +126,7 @@ export class UrlFetcher {
           current = this.parse(new URL(location, current).href);
           continue;
         }
-        return await this.read(current, response);
+        return await this.read(current, response, limit);
       }
     } catch (error) {
       if (controller.signal.aborted) {
@@ -186,7 +200,7 @@ export class UrlFetcher {
     });
   };
 
-  private async read(url: URL, response: IncomingMessage): Promise<FetchedImage> {
+  private async read(url: URL, response: IncomingMessage, limit: SizeLimit): Promise<FetchedImage> {
     const status = response.statusCode ?? 0;
     if (status < 200 || status > 299) {
       response.resume();
@@ -206,13 +220,11 @@ export class UrlFetcher {
     const tooLarge = () =>
       DomainError.validation(
         UrlFetchErrors.URL_TOO_LARGE,
-        `${url.href} is larger than ${this.limits.maxBytes} bytes (URL_FETCH_MAX_BYTES).`,
-        {
-          maxBytes: this.limits.maxBytes,
-        },
+        `${url.href} is larger than ${limit.maxBytes} bytes (${limit.setting}).`,
+        { maxBytes: limit.maxBytes },
       );
     const declared = Number(response.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.limits.maxBytes) {
+    if (Number.isFinite(declared) && declared > limit.maxBytes) {
       response.destroy();
       throw tooLarge();
     }
@@ -220,7 +232,7 @@ export class UrlFetcher {
     let size = 0;
     for await (const chunk of response as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > this.limits.maxBytes) {
+      if (size > limit.maxBytes) {
         response.destroy();
         throw tooLarge();
       }

@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UrlFetcher, UrlFetchErrors, UuidParam } from '@diyml/core';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UrlFetcher, UuidParam } from '@diyml/core';
 import { DomainError } from '@diyml/core/pure';
 import { ProjectAccess } from '@diyml/projects';
 import { IterationQueries, type IterationView } from '@diyml/training';
@@ -106,16 +106,10 @@ export class QuickTestController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<QuickTestResultDto> {
     const iteration = await this.trainedIteration(projectId, iterationId, user);
-    const url = body.url.trim();
-    const { bytes } = await this.fetcher.fetch(url);
-    const limit = this.settings.PREDICT_MAX_IMAGE_BYTES;
-    if (bytes.length > limit) {
-      throw DomainError.validation(
-        UrlFetchErrors.URL_TOO_LARGE,
-        `${url} is larger than ${limit} bytes, the most a prediction takes (PREDICT_MAX_IMAGE_BYTES).`,
-        { maxBytes: limit },
-      );
-    }
+    const { bytes } = await this.fetcher.fetch(body.url.trim(), {
+      maxBytes: this.settings.PREDICT_MAX_IMAGE_BYTES,
+      setting: 'PREDICT_MAX_IMAGE_BYTES',
+    });
     return this.predict(iteration, bytes, query);
   }
 
