@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { BoxLegend } from './label-colours';
+import { ScoreCells, ScoreHeaders } from './label-scores';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
 import { plural } from './plural';
@@ -280,10 +281,7 @@ function ClassificationScores({ metrics }: { metrics: Schemas['ClassificationMet
         <thead>
           <tr>
             <th scope="col">Label</th>
-            <th scope="col">Precision</th>
-            <th scope="col">Recall</th>
-            <th scope="col">F1</th>
-            <th scope="col">AP</th>
+            <ScoreHeaders />
             <th scope="col">Test photos</th>
           </tr>
         </thead>
@@ -291,10 +289,7 @@ function ClassificationScores({ metrics }: { metrics: Schemas['ClassificationMet
           {metrics.perLabel.map((row) => (
             <tr key={row.label}>
               <th scope="row">{row.label}</th>
-              <td data-label="Precision">{percent(row.precision)}</td>
-              <td data-label="Recall">{percent(row.recall)}</td>
-              <td data-label="F1">{percent(row.f1)}</td>
-              <td data-label="AP">{percent(row.ap)}</td>
+              <ScoreCells row={row} />
               <td data-label="Test photos">{row.support}</td>
             </tr>
           ))}

@@ -14,6 +14,7 @@ import {
 } from '../components/metric-thresholds';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
+import { ScoreCells, ScoreHeaders } from '../components/label-scores';
 import { PrecisionRecallCurves } from '../components/precision-recall';
 import { QuickTest } from '../components/quick-test';
 import { TestRuns } from '../components/test-runs';
@@ -358,10 +359,7 @@ function MetricsView({
         <thead>
           <tr>
             <th scope="col">Label</th>
-            <th scope="col">Precision</th>
-            <th scope="col">Recall</th>
-            <th scope="col">F1</th>
-            <th scope="col">{apColumn}</th>
+            <ScoreHeaders apColumn={apColumn} />
             <th scope="col">Examples</th>
             <th scope="col">Validation images</th>
           </tr>
@@ -370,10 +368,7 @@ function MetricsView({
           {metrics.perLabel.map((row) => (
             <tr key={row.label}>
               <th scope="row">{row.label}</th>
-              <td data-label="Precision">{percent(row.precision)}</td>
-              <td data-label="Recall">{percent(row.recall)}</td>
-              <td data-label="F1">{percent(row.f1)}</td>
-              <td data-label={apColumn}>{percent(row.ap)}</td>
+              <ScoreCells row={row} apColumn={apColumn} />
               <td data-label="Examples">{row.support}</td>
               <td data-label="Validation images">
                 <button
