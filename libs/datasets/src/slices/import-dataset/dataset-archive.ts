@@ -1,6 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
@@ -347,12 +348,23 @@ async function sha256Of(file: string): Promise<string> {
 async function labelCopiesAlike(images: readonly ArchiveImage[]): Promise<void> {
   const byFolder = images.filter((image) => image.file !== null && image.labelName && !image.labelNames);
   if (new Set(byFolder.map((image) => image.labelName!.toLowerCase())).size < 2) return;
-  const copies = new Map<string, ArchiveImage[]>();
+  // Only pictures of the same size can be copies: those alone are read to be hashed.
+  const bySize = new Map<number, ArchiveImage[]>();
   for (const image of byFolder) {
-    const sha256 = await sha256Of(image.file!);
-    const alike = copies.get(sha256);
-    if (alike) alike.push(image);
-    else copies.set(sha256, [image]);
+    const { size } = await stat(image.file!);
+    const sameSize = bySize.get(size);
+    if (sameSize) sameSize.push(image);
+    else bySize.set(size, [image]);
+  }
+  const copies = new Map<string, ArchiveImage[]>();
+  for (const sameSize of bySize.values()) {
+    if (sameSize.length < 2) continue;
+    for (const image of sameSize) {
+      const sha256 = await sha256Of(image.file!);
+      const alike = copies.get(sha256);
+      if (alike) alike.push(image);
+      else copies.set(sha256, [image]);
+    }
   }
   for (const alike of copies.values()) {
     const labelNames: string[] = [];
