@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
+import { labelNameKey } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
@@ -317,9 +318,10 @@ function missingImage(path: string, found: FoundFile | undefined): ArchiveImage 
   return { path, file: null, labelName: null, missing: true, ...(found && 'sameName' in found ? found : {}) };
 }
 
-/** Adds a label name unless the list has it already, whatever its case. */
+/** Adds a label name unless the list has it already, compared as the project compares names (labelNameKey). */
 function addLabelName(labelNames: string[], name: string): void {
-  if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
+  const key = labelNameKey(name);
+  if (!labelNames.some((known) => labelNameKey(known) === key)) labelNames.push(name);
 }
 
 const YES_CELL = /^(true|yes)$/i;
@@ -347,7 +349,7 @@ async function sha256Of(file: string): Promise<string> {
  */
 async function labelCopiesAlike(images: readonly ArchiveImage[]): Promise<void> {
   const byFolder = images.filter((image) => image.file !== null && image.labelName && !image.labelNames);
-  if (new Set(byFolder.map((image) => image.labelName!.toLowerCase())).size < 2) return;
+  if (new Set(byFolder.map((image) => labelNameKey(image.labelName!))).size < 2) return;
   // Only pictures of the same size can be copies: those alone are read to be hashed.
   const bySize = new Map<number, ArchiveImage[]>();
   for (const image of byFolder) {
