@@ -127,37 +127,36 @@ export function QuickTest({
       />
       {test.isPending && <p role="status">Testing {testedUrl ?? photo?.file.name}…</p>}
       <ErrorMessage error={test.error} />
-      {photo && test.data && multilabel && (
+      {test.data && (photo || testedUrl) && (
         <>
-          <MultilabelResult photo={photo.url} predictions={test.data.predictions} threshold={threshold} />
-          <AddWithLabels key={photo.url} project={project} file={photo.file} given={given(test.data, threshold)} />
-        </>
-      )}
-      {testedUrl && test.data && (
-        <>
-          <p>
-            The photo at{' '}
-            <a href={testedUrl} target="_blank" rel="noreferrer">
-              {testedUrl}
-            </a>
-            :
-          </p>
-          {multilabel ? (
-            <MultilabelResult predictions={test.data.predictions} threshold={threshold} />
-          ) : (
-            <>
-              <TryItResult predictions={shown} />
-              {/* The server fetches the photo again (POST …/images/urls): the console never holds its bytes. */}
-              <AddToDataset key={test.submittedAt} project={project} photo={testedUrl} predictions={shown} />
-            </>
+          {testedUrl && (
+            <p>
+              The photo at{' '}
+              <a href={testedUrl} target="_blank" rel="noreferrer">
+                {testedUrl}
+              </a>
+              :
+            </p>
           )}
-        </>
-      )}
-      {photo && test.data && !multilabel && (
-        <>
-          <TryItResult photo={photo.url} predictions={shown} />
-          {/* A new picker result is a new photo: what was chosen to add it with starts again. */}
-          <AddToDataset key={photo.url} project={project} photo={photo.file} predictions={shown} />
+          {multilabel ? (
+            <MultilabelResult photo={photo?.url} predictions={test.data.predictions} threshold={threshold} />
+          ) : (
+            <TryItResult photo={photo?.url} predictions={shown} />
+          )}
+          {/* A new photo starts what was chosen to add it with again. A URL's photo is fetched again by the server
+              (POST …/images/urls): the console never holds its bytes. */}
+          {multilabel ? (
+            photo && (
+              <AddWithLabels key={photo.url} project={project} file={photo.file} given={given(test.data, threshold)} />
+            )
+          ) : (
+            <AddToDataset
+              key={photo?.url ?? test.submittedAt}
+              project={project}
+              photo={photo?.file ?? testedUrl!}
+              predictions={shown}
+            />
+          )}
         </>
       )}
     </section>
