@@ -118,7 +118,13 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           perSecond: elapsedMs > 0 ? (done * 1000) / elapsedMs : 0,
         });
       },
-    );
+      context.handedBack,
+    ).catch((error: unknown) => {
+      // Handed back while reading: nothing to record, the next worker numbers its attempt the same.
+      if (context.handedBack.aborted) return null;
+      throw error;
+    });
+    if (!images) return;
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = {
       ...toMlConfig(queued.trainingConfig, await channelsOf(images.values())),
