@@ -156,7 +156,7 @@ describe('dataset import over HTTP', () => {
     expect(await list(projectId)).toEqual([]);
   });
 
-  it('imports COCO detection annotations as boxes, fractions of each image', async () => {
+  it('imports COCO detection annotations as boxes, fractions of each image, passing over JSON files that are not COCO', async () => {
     const projectId = await createProject('detection');
     const coco = {
       images: [
@@ -176,11 +176,13 @@ describe('dataset import over HTTP', () => {
       ],
     };
     const zip = zipSync({
+      'README.dataset.json': Buffer.from(JSON.stringify({ name: 'cars', license: 'CC BY 4.0' })),
       'train/_annotations.coco.json': Buffer.from(JSON.stringify(coco)),
       'train/a.png': await generateImage(900, { width: 20, height: 10 }),
       'train/b.png': await generateImage(901, { width: 16, height: 16 }),
     });
     const response = await importZip(projectId, zip).expect(207);
+    expect(response.body.ignored).toBe(1);
     expect(response.body.labelsCreated.map((label: { name: string }) => label.name)).toEqual(['car', 'bus']);
     expect(response.body.items.map((item: Item) => [item.filename, item.status, item.error?.code])).toEqual([
       ['train/a.png', 'created', undefined],

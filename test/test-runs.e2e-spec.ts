@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { testRunStream, type TestRunEvent } from '@diyml/evaluation';
+import { EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
@@ -143,6 +147,47 @@ describe('test runs over HTTP', () => {
     expect((run.predictions as TestPrediction[]).every((prediction) => typeof prediction.imageId === 'string')).toBe(
       true,
     );
+  });
+
+  it('lists a classification run with the average precisions it recorded, as a run recorded before them is answered', async () => {
+    // One red square said to be blue, so that the ranks, hence the average precisions, are not all perfect.
+    const files = [
+      ...(await colouredSquares(RED, 3, 401)).map((bytes, i) => ({ name: `r${i}.png`, bytes })),
+      ...(await colouredSquares(BLUE, 2, 402)).map((bytes, i) => ({ name: `b${i}.png`, bytes })),
+    ];
+    const labels = Object.fromEntries(
+      files.map((file) => [file.name, file.name === 'r0.png' ? 'blue' : file.name[0] === 'r' ? 'red' : 'blue']),
+    );
+    const recent = await waitForRun((await upload(files, labels).expect(202)).body.id);
+    expect(recent.status).toBe('completed');
+    const events = testApp.app.get(EventStore);
+    const [requested, completed] = (await events.readStream(testRunStream(recent.id))) as TestRunEvent[];
+    if (completed.type !== 'TestRunCompleted') throw new Error(`expected TestRunCompleted, got ${completed.type}`);
+    expect(completed.data.averagePrecision?.perLabel).toHaveLength(2);
+
+    // The same run as one completed before average precisions were recorded: only its evaluation holds them.
+    const { averagePrecision, ...before } = completed.data;
+    const oldId = randomUUID();
+    const appended = await events.append(
+      testRunStream(oldId),
+      [
+        { type: 'TestRunRequested', v: 1, data: { ...requested.data, testRunId: oldId } },
+        { type: 'TestRunCompleted', v: 1, data: { ...before, testRunId: oldId } },
+      ],
+      {
+        expectedRevision: 'no_stream',
+        metadata: { userId: null, correlationId: randomUUID(), causationId: null, at: new Date().toISOString() },
+      },
+    );
+    await testApp.app.get(ProjectionRunner).waitFor(appended.position);
+    const old = await waitForRun(oldId);
+    expect(old.metrics).toEqual(recent.metrics);
+    const list = await client.http.get(runs()).set('Authorization', client.auth).expect(200);
+    const listed = (id: string) => list.body.items.find((item: { id: string }) => item.id === id).metrics;
+    expect(listed(oldId)).toEqual(recent.metrics);
+    expect(listed(recent.id)).toEqual(recent.metrics);
+    expect(recent.metrics.map).toBeLessThan(1);
+    expect(recent.metrics.map).toBeGreaterThan(0);
   });
 
   it('detection: per image, the labelled boxes the boxes found at ≥ 50% match, adding up to the run precision and recall', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { metricsWithApOf } from '@diyml/training/pure';
 import { iterationPerformance } from './performance.js';
 
 describe('Custom Vision iteration performance', () => {
@@ -50,5 +51,38 @@ describe('Custom Vision iteration performance', () => {
     );
     expect(strict.recall).toBe(0.25);
     expect(strict.averagePrecision).toBe(1);
+  });
+
+  it('averages the tags some validation image carries, as the iteration metrics give mAP, not a tag without any', () => {
+    // Ranked by p(red): red blue red, so AP(red) = (1 + 2/3) / 2; blue's one image ranks first by p(blue).
+    const evaluation = {
+      v: 1 as const,
+      task: 'classification' as const,
+      labels: ['red', 'blue', 'green'],
+      expected: [0, 1, 0],
+      probabilities: [
+        [0.8, 0.1, 0.1],
+        [0.6, 0.3, 0.1],
+        [0.5, 0.2, 0.3],
+      ],
+    };
+    const performance = iterationPerformance(
+      evaluation,
+      [
+        { id: 'id-red', name: 'red' },
+        { id: 'id-blue', name: 'blue' },
+        { id: 'id-green', name: 'green' },
+      ],
+      { threshold: 0.5, overlapThreshold: 0.3 },
+    );
+    const redAp = (1 + 2 / 3) / 2;
+    expect(performance.perTagPerformance.map((tag) => [tag.name, tag.averagePrecision])).toEqual([
+      ['red', expect.closeTo(redAp, 12)],
+      ['blue', 1],
+      ['green', 0],
+    ]);
+    expect(performance.averagePrecision).toBeCloseTo((redAp + 1) / 2, 12);
+    const metrics = metricsWithApOf(evaluation, { threshold: 0.5, overlapThreshold: 0.3 });
+    expect(metrics.task === 'classification' && metrics.map).toBe(performance.averagePrecision);
   });
 });

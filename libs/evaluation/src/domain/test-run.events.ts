@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@diyml/core/pure';
-import type { MetricsAtThresholds } from '@diyml/training/pure';
+import type { ClassificationAveragePrecision, MetricsAtThresholds } from '@diyml/training/pure';
 
 export const testRunStream = (testRunId: string) => `test-run-${testRunId}`;
 
@@ -35,6 +35,12 @@ export interface TestRunOutcome {
    * computed through the backbone, and those reused from a cache (the project's, or the iteration's training).
    */
   embeddings?: { computed: number; reused: number };
+  /**
+   * Classification runs completed since it was recorded: each label's average precision and their mean, computed
+   * once from the evaluation so that listing runs reads no evaluation. Earlier runs lack it: it is read from their
+   * evaluation.
+   */
+  averagePrecision?: ClassificationAveragePrecision;
 }
 
 export type TestRunRequested = DomainEvent<'TestRunRequested', Base & TestRunSpec & { requestedAt: string }>;

@@ -100,6 +100,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
             backend: outcome.backend,
             durationMs: Date.now() - started,
             ...(outcome.embeddings ? { embeddings: outcome.embeddings } : {}),
+            ...(results.averagePrecision ? { averagePrecision: results.averagePrecision } : {}),
           },
         },
         onBehalfOf(requested),

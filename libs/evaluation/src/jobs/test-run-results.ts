@@ -1,11 +1,20 @@
 import type { Prediction } from '@diyml/ml';
-import { DEFAULT_METRICS_OPTIONS, type MetricsAtThresholds, metricsOf, type StoredEvaluation } from '@diyml/training';
+import {
+  type ClassificationAveragePrecision,
+  classificationAveragePrecisionOf,
+  DEFAULT_METRICS_OPTIONS,
+  type MetricsAtThresholds,
+  metricsOf,
+  type StoredEvaluation,
+} from '@diyml/training';
 import { SHOWN_BOX_SCORE } from '../domain/box-matches.js';
 import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
 
 export interface TestRunResults {
   evaluation: StoredEvaluation;
   metrics: MetricsAtThresholds;
+  /** Classification: the figures no threshold changes, recorded with the metrics. */
+  averagePrecision?: ClassificationAveragePrecision;
   predictions: TestPrediction[];
 }
 
@@ -32,7 +41,9 @@ export function resultsOf(manifest: TestManifest, predicted: Prediction[][]): Te
         correct: top !== undefined && top.labelIndex === image.expected,
       };
     });
-    return { evaluation, metrics: metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.classification), predictions };
+    const metrics = metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.classification);
+    const averagePrecision = classificationAveragePrecisionOf(metrics, evaluation);
+    return { evaluation, metrics, averagePrecision, predictions };
   }
   if (manifest.task === 'multilabel') {
     const probabilities = predicted.map((predictions) => {

@@ -153,7 +153,7 @@ export class TestRunPageDto {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
-/** `metrics`: the view's, with a classification's average precisions added on reading (withAveragePrecision). */
+/** `metrics`: the view's, with a classification's average precisions added (see TestRunsController.metricsWithAp). */
 export function toTestRunDto(
   view: TestRunView,
   metrics: MetricsWithAp | null,

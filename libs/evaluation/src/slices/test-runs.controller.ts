@@ -51,6 +51,7 @@ import {
   metricsOptionsFor,
   parseEvaluation,
   withAveragePrecision,
+  withClassificationAveragePrecision,
 } from '@diyml/training';
 import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
@@ -374,11 +375,12 @@ export class TestRunsController {
   }
 
   /**
-   * The run's recorded metrics; a classification's with the average precisions of its stored predictions, read
-   * only for those (iterations answer theirs the same way).
+   * The run's recorded metrics; a classification's with its average precisions, recorded when it completed, or for
+   * runs completed before that, computed from its stored predictions.
    */
   private async metricsWithAp(run: TestRunView): Promise<MetricsWithAp | null> {
     if (!run.metrics || run.metrics.task !== 'classification') return run.metrics;
+    if (run.averagePrecision) return withClassificationAveragePrecision(run.metrics, run.averagePrecision);
     // Recorded with the metrics, by the same event.
     if (!run.evaluationSha256) throw new Error(`Test run ${run.id} has metrics but no stored predictions`);
     return withAveragePrecision(run.metrics, parseEvaluation(await this.blobs.get(run.evaluationSha256)));

@@ -303,6 +303,71 @@ describe('dataset archives', () => {
     ]);
   });
 
+  it("reads Roboflow's COCO export: each split folder's annotations apply to its own images, other JSON files are ignored", async () => {
+    // Roboflow numbers images from 0 in each file; the same file name in two folders is two photos.
+    const cocoOf = (name: string) => ({
+      info: { description: 'Exported from roboflow.com' },
+      images: [{ id: 0, file_name: '0001.png', width: 24, height: 24 }],
+      annotations: [{ id: 0, image_id: 0, category_id: 1, bbox: [0, 0, 12, 12] }],
+      categories: [
+        { id: 0, name: 'vehicles', supercategory: 'none' },
+        { id: 1, name, supercategory: 'vehicles' },
+      ],
+    });
+    const zip = await zipOf({
+      'README.dataset.json': JSON.stringify({ name: 'vehicles', license: 'CC BY 4.0', url: 'https://example.org' }),
+      'meta.json': JSON.stringify({ classes: ['car', 'bus'] }),
+      'train/_annotations.coco.json': JSON.stringify(cocoOf('car')),
+      'train/0001.png': await generateImage(1),
+      // A LabelMe sidecar, and a Label Studio task (its `annotations` are not COCO's without images or categories).
+      'train/0001.json': JSON.stringify({ version: '5.4.1', shapes: [], imagePath: '0001.png', imageHeight: 24 }),
+      'valid/_annotations.coco.json': JSON.stringify(cocoOf('bus')),
+      'valid/0001.png': await generateImage(2),
+      'valid/task-1.json': JSON.stringify({ id: 1, data: { image: '0001.png' }, annotations: [{ result: [] }] }),
+      'label-studio-export.json': JSON.stringify([{ id: 1, data: { image: '0001.png' } }]),
+    });
+    const archive = await readCocoArchive(zip, limits, imagesDirectory);
+    expect(
+      archive.images.map(({ path, split, regions }) => ({ path, split, labels: regions?.map((r) => r.labelName) })),
+    ).toEqual([
+      { path: 'train/0001.png', split: 'train', labels: ['car'] },
+      { path: 'valid/0001.png', split: 'validation', labels: ['bus'] },
+    ]);
+    expect(archive.labelNames).toEqual(['car', 'bus']);
+    expect(archive.ignored).toBe(5);
+  });
+
+  it('refuses a JSON file of a COCO archive that is meant as COCO but broken, or not JSON, naming it', async () => {
+    const coco = JSON.stringify({
+      images: [{ id: 1, file_name: '1.png', width: 24, height: 24 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 12, 12] }],
+      categories: [{ id: 1, name: 'car' }],
+    });
+    const image = await generateImage(1);
+    const refusal = async (files: Record<string, string>) =>
+      readCocoArchive(
+        await zipOf({ 'train/_annotations.coco.json': coco, 'train/1.png': image, ...files }),
+        limits,
+        await mkdtemp(join(imagesDirectory, 'again-')),
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(await refusal({ 'valid/_annotations.coco.json': JSON.stringify({ images: [] }) })).toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: 'valid/_annotations.coco.json is not COCO: it needs "images" and "categories".',
+    });
+    expect(await refusal({ 'valid/_annotations.coco.json': '{"images": [], "categories": [' })).toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: 'valid/_annotations.coco.json is not valid JSON.',
+    });
+    const noCoco = await zipOf({ '1.png': image, 'meta.json': '{"classes": ["car"]}' });
+    await expect(readCocoArchive(noCoco, limits, imagesDirectory)).rejects.toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: expect.stringContaining('meta.json is not COCO'),
+    });
+  });
+
   it("leaves unlabeled the images of split folders without class folders (Kaggle's train/ beside a labels CSV), not labeled 'train'", async () => {
     const zip = await zipOf({
       'train/1.png': await generateImage(1),

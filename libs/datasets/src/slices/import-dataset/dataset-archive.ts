@@ -502,12 +502,29 @@ export function readCocoFile(
   bytes: Uint8Array,
   invalid: (message: string) => DomainError,
 ): CocoAnnotations {
-  let coco: CocoFile;
+  return readCoco(jsonPath, parsedJson(jsonPath, bytes, invalid), invalid);
+}
+
+function parsedJson(jsonPath: string, bytes: Uint8Array, invalid: (message: string) => DomainError): unknown {
   try {
-    coco = JSON.parse(new TextDecoder().decode(bytes)) as CocoFile;
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw invalid(`${jsonPath} is not valid JSON.`);
   }
+}
+
+/**
+ * Whether a JSON file of an archive is meant as COCO: an object with `images` or `categories`. Others beside it
+ * (Roboflow's README.dataset.json, a meta.json, per-image sidecars of Label Studio or LabelMe) are passed over.
+ */
+function meantAsCoco(json: unknown): boolean {
+  return (
+    typeof json === 'object' && json !== null && !Array.isArray(json) && ('images' in json || 'categories' in json)
+  );
+}
+
+function readCoco(jsonPath: string, json: unknown, invalid: (message: string) => DomainError): CocoAnnotations {
+  const coco = json as CocoFile;
   if (typeof coco !== 'object' || coco === null || !Array.isArray(coco.images) || !Array.isArray(coco.categories)) {
     throw invalid(`${jsonPath} is not COCO: it needs "images" and "categories".`);
   }
@@ -615,7 +632,7 @@ export function readCocoFile(
 /**
  * Detection, COCO: one or more COCO JSON files (see readCocoFile) and the images they name, found next to the JSON
  * file or anywhere by file name. A JSON file inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets
- * the split of its images.
+ * the split of its images. Other JSON files (see meantAsCoco) are ignored, as files of other kinds are.
  */
 export async function readCocoArchive(
   zip: ZipSource,
@@ -623,11 +640,17 @@ export async function readCocoArchive(
   imagesDirectory: string,
 ): Promise<DatasetArchive> {
   const { entries, ignored } = await extract(zip, limits, imagesDirectory);
-  const jsonPaths = [...entries.keys()].filter((path) => /\.json$/i.test(path)).sort();
-  if (!jsonPaths.length) {
-    throw DomainError.validation(
-      DatasetErrors.INVALID_ARCHIVE,
-      'A detection archive needs a COCO JSON file (images, annotations, categories).',
+  const invalid = (message: string) => DomainError.validation(DatasetErrors.INVALID_ARCHIVE, message);
+  const jsonFiles = [...entries.keys()]
+    .filter((path) => JSON_FILE.test(path))
+    .sort()
+    .map((path) => ({ path, json: parsedJson(path, entries.get(path)?.bytes ?? new Uint8Array(0), invalid) }));
+  const cocoFiles = jsonFiles.filter(({ json }) => meantAsCoco(json));
+  if (!cocoFiles.length) {
+    const others = jsonFiles.map(({ path }) => path);
+    throw invalid(
+      'A detection archive needs a COCO JSON file (an object with "images", "annotations" and "categories")' +
+        (others.length ? `; ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not COCO.` : '.'),
     );
   }
   const find = fileFinder(entries.keys());
@@ -635,10 +658,8 @@ export async function readCocoArchive(
   const images: ArchiveImage[] = [];
   const used = new Set<string>();
   const unmatchedAnnotations: AnnotationIssue[] = [];
-  for (const jsonPath of jsonPaths) {
-    const coco = readCocoFile(jsonPath, entries.get(jsonPath)?.bytes ?? new Uint8Array(0), (message) =>
-      DomainError.validation(DatasetErrors.INVALID_ARCHIVE, message),
-    );
+  for (const { path: jsonPath, json } of cocoFiles) {
+    const coco = readCoco(jsonPath, json, invalid);
     for (const name of coco.labelNames) addLabelName(labelNames, name);
     unmatchedAnnotations.push(...coco.unmatched);
     const { folder, split } = annotationFolder(jsonPath);
@@ -684,11 +705,10 @@ export async function readCocoArchive(
       });
     }
   }
-  const imageEntries = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path));
   return {
     images,
     labelNames,
-    ignored: ignored + imageEntries.filter((path) => !used.has(path)).length,
+    ignored: ignored + (entries.size - used.size - cocoFiles.length),
     unmatchedAnnotations,
   };
 }

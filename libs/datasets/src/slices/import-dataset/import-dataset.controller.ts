@@ -102,7 +102,10 @@ export class ImportResultDto {
   @ApiProperty({ type: [ImageLabelDto], description: 'Labels added to the project by this import.' })
   labelsCreated: ImageLabelDto[];
 
-  @ApiProperty({ description: 'Entries that were not images (README, CSV, …).' })
+  @ApiProperty({
+    description:
+      'Entries passed over: neither images taken nor annotation files read (README, a JSON that is not COCO, …).',
+  })
   ignored: number;
 
   @ApiProperty({
@@ -134,7 +137,9 @@ export class ImportDatasetController {
       'Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], ' +
       '`categories`) and the images it names, next to it or else by the end of their path (a name that several files of ' +
       'the zip end with is AMBIGUOUS_FILE); a JSON file in a `train/`, `valid/` or `test/` folder, or named so ' +
-      '(`instances_val2017.json`), sets the split. ' +
+      '(`instances_val2017.json`), sets the split. Other JSON files (an object with neither `images` nor `categories`, ' +
+      "as Roboflow's README.dataset.json or per-image sidecars) are ignored; one with them that is not valid COCO, or a " +
+      '.json file that cannot be parsed, is 400 INVALID_ARCHIVE naming it. ' +
       'Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); ' +
       `archive limit ${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_ARCHIVE_BYTES} bytes [IMPORT_MAX_ARCHIVE_BYTES], ` +
       `${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_FILES} images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused ` +

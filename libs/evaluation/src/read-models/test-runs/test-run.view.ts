@@ -1,4 +1,4 @@
-import type { MetricsAtThresholds } from '@diyml/training/pure';
+import type { ClassificationAveragePrecision, MetricsAtThresholds } from '@diyml/training/pure';
 import type { TestRunSource, TestRunStatus } from '../../domain/test-run.events.js';
 
 export const TEST_RUNS = 'test-runs';
@@ -16,6 +16,8 @@ export interface TestRunView {
   manifestSha256: string;
   modelSha256: string;
   metrics: MetricsAtThresholds | null;
+  /** Classification runs completed since TestRunCompleted records it; null for the others (see TestRunOutcome). */
+  averagePrecision: ClassificationAveragePrecision | null;
   predictionsSha256: string | null;
   evaluationSha256: string | null;
   backend: string | null;

@@ -91,6 +91,29 @@ describe('test runs projection', () => {
     });
   });
 
+  it('keeps the average precisions a classification run recorded when it completed, and none for a run before them', async () => {
+    const store = new InMemoryReadStore();
+    const projection: Projection = new TestRunsProjection();
+    const withAp: TestRunEvent = {
+      ...completed,
+      data: { ...completed.data, averagePrecision: { perLabel: [0.75], map: 0.75 } },
+    } as TestRunEvent;
+    await projection.apply(recorded(requested, 1, 0), store);
+    await projection.apply(recorded(withAp, 2, 1), store);
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({
+      status: 'completed',
+      averagePrecision: { perLabel: [0.75], map: 0.75 },
+    });
+
+    const before = new InMemoryReadStore();
+    await projection.apply(recorded(requested, 1, 0), before);
+    await projection.apply(recorded(completed, 2, 1), before);
+    expect(await before.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({
+      status: 'completed',
+      averagePrecision: null,
+    });
+  });
+
   it('shows a cancelled run as cancelled, with when it stopped', async () => {
     const store = new InMemoryReadStore();
     const projection: Projection = new TestRunsProjection();

@@ -9,8 +9,8 @@ import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 @Injectable()
 export class TestRunsProjection implements Projection<TestRunEvent> {
   readonly name = 'test-runs';
-  // 2: documents carry embeddings (computed, reused).
-  readonly version = 2;
+  // 2: documents carry embeddings (computed, reused). 3: and a classification's average precisions.
+  readonly version = 3;
   readonly collections = [TEST_RUNS];
   readonly eventTypes = TEST_RUN_EVENT_TYPES;
 
@@ -33,6 +33,7 @@ export class TestRunsProjection implements Projection<TestRunEvent> {
           manifestSha256: data.manifestSha256,
           modelSha256: data.modelSha256,
           metrics: null,
+          averagePrecision: null,
           predictionsSha256: null,
           evaluationSha256: null,
           backend: null,
@@ -46,15 +47,16 @@ export class TestRunsProjection implements Projection<TestRunEvent> {
         return;
       }
       case 'TestRunCompleted': {
-        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } =
+        const { metrics, averagePrecision, predictionsSha256, evaluationSha256, backend, durationMs, completedAt } =
           event.data;
         await update({
           status: 'completed',
           metrics,
+          averagePrecision: averagePrecision ?? null,
           predictionsSha256,
           evaluationSha256,
           backend,
-          embeddings: embeddings ?? null,
+          embeddings: event.data.embeddings ?? null,
           durationMs,
           completedAt,
         });
