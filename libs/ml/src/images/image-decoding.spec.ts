@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { GateMeter, startGateRunsThread } from '@diyml/core/testing/gate-meter.js';
 import {
   boxFromLetterbox,
@@ -289,13 +289,13 @@ describe('photos with an embedded colour profile', () => {
    * sRGB's pure red (255, 0, 0) stored in Display P3 (sharp converts and embeds its built-in P3 profile): the pixels
    * hold ~(234, 51, 35), which a decoder that ignores the profile shows as a paler red.
    */
-  const p3Red = (encode: (image: sharp.Sharp) => sharp.Sharp) =>
+  const p3Red = (encode: (image: Sharp) => Sharp) =>
     encode(
       sharp(Buffer.alloc(16 * 16 * 3, Buffer.from([255, 0, 0])), {
         raw: { width: 16, height: 16, channels: 3 },
       }).withIccProfile('p3'),
     ).toBuffer();
-  const encodings: Record<string, (image: sharp.Sharp) => sharp.Sharp> = {
+  const encodings: Record<string, (image: Sharp) => Sharp> = {
     JPEG: (image) => image.jpeg({ quality: 100, chromaSubsampling: '4:4:4' }),
     PNG: (image) => image.png(),
     WebP: (image) => image.webp({ lossless: true }),
