@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import sharp, { type SharpOptions } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { convertHeicToJpeg, heicThreads } from './heic-conversion.js';
@@ -97,9 +97,19 @@ describe('HEIC photos converted to JPEG', () => {
     });
   });
 
-  it('says a HEIC that cannot be decoded is damaged', async () => {
+  it("says a HEIC that cannot be decoded is damaged, in the decoder's words, writing nothing to stdout", async () => {
     const truncated = heic.subarray(0, heic.length - 2000);
-    expect(await convertHeicToJpeg(truncated, limits)).toMatchObject({ ok: false, undecodable: expect.any(String) });
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    try {
+      expect(await convertHeicToJpeg(truncated, limits)).toEqual({
+        ok: false,
+        undecodable: expect.stringContaining('Unexpected end of file'),
+      });
+    } finally {
+      write.mockRestore();
+    }
+    expect(written.join('')).not.toContain('Decoding image failed');
   });
 });
 
