@@ -2,6 +2,7 @@ import sharp, { type Sharp } from 'sharp';
 import { mapConcurrently } from '@diyml/core/pure';
 import type { Box } from '../boxes/box.js';
 import { decodingBudget } from './decoding-budget.js';
+import { decodingToSrgb } from './srgb-pipeline.js';
 
 export type Channels = 1 | 3;
 
@@ -66,13 +67,8 @@ async function open(source: ImageSource): Promise<Sharp> {
     const { pixels, width, height, channels } = source;
     return sharp(pixels, { raw: { width, height, channels } });
   }
-  const image = sharp(source, { failOn: 'error' });
-  // sharp converts an embedded colour profile (a phone's Display P3, a camera's Adobe RGB) to sRGB, but leaves a
-  // deeper-than-8-bit image (an editor's 16-bit PNG or TIFF) in Display P3, paler than it is. Converting at the start
-  // of the pipeline fixes that; only for those, as it takes a 12-MP JPEG's decode from ~70 to ~250 ms.
-  const { hasProfile, depth } = await image.metadata();
   // Applies the EXIF orientation so phone photos are upright; alpha is flattened onto white (toPixels).
-  return (hasProfile && depth !== 'uchar' ? image.pipelineColourspace('srgb') : image).rotate();
+  return (await decodingToSrgb(sharp(source, { failOn: 'error' }))).rotate();
 }
 
 async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage> {
