@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { ApiClient } from './support/api-client.js';
@@ -101,6 +102,38 @@ describe('image thumbnails over HTTP', () => {
       client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/content`).set('Authorization', client.auth),
     ).expect(200);
     expect(Buffer.compare(content.body as Buffer, sideways)).toBe(0);
+  });
+
+  it("shows a photo's colours as its colour profile means them, whatever it was stored as", async () => {
+    const project = await client.createProject('classification', ['red']);
+    // sRGB's pure red stored in Display P3 (pixels ~(234, 51, 35)): a paler red wherever the profile is ignored.
+    const p3Red = () =>
+      sharp({ create: { width: 16, height: 16, channels: 3, background: '#f00' } }).withIccProfile('p3');
+    const photos = {
+      'an 8-bit JPEG': await p3Red().jpeg({ quality: 100 }).toBuffer(),
+      'a 16-bit PNG': await p3Red().toColourspace('rgb16').png().toBuffer(),
+      // An iPhone's HEIC, converted to JPEG when taken (made by heif-enc, see heic-conversion.spec).
+      'a HEIC': readFileSync(new URL('./fixtures/red-display-p3.heic', import.meta.url)),
+    };
+    const uploaded = await client.upload(project.id, Object.values(photos));
+    const shown: Record<string, number[]> = {};
+    for (const [index, name] of Object.keys(photos).entries()) {
+      const thumbnail = await binary(
+        client.http
+          .get(`/v1/projects/${project.id}/images/${uploaded[index].id}/thumbnail?size=64`)
+          .set('Authorization', client.auth),
+      ).expect(200);
+      const { data, info } = await sharp(thumbnail.body as Buffer)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const sums = [0, 0, 0];
+      for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < 3; c += 1) sums[c] += data[i + c];
+      shown[name] = sums.map((sum) => Math.round(sum / (data.length / info.channels)));
+    }
+    for (const colour of Object.values(shown)) {
+      expect(colour[0]).toBeGreaterThanOrEqual(245);
+      expect(Math.max(colour[1], colour[2])).toBeLessThanOrEqual(12);
+    }
   });
 
   it('refuses a size it does not make, and images of projects the caller does not own', async () => {

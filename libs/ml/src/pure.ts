@@ -32,3 +32,4 @@ export type {
   Validation,
 } from './training/training-types.js';
 export { DECODING_BUDGET_PIXELS, decodingBudget } from './images/decoding-budget.js';
+export { decodingToSrgb } from './images/srgb-pipeline.js';

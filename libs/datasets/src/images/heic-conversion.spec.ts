@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import sharp from 'sharp';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import sharp, { type SharpOptions } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { convertHeicToJpeg, heicThreads } from './heic-conversion.js';
 import { inspectImage } from './image-inspection.js';
@@ -11,7 +11,22 @@ const source = fixture('photo.jpg');
 const heic = fixture('photo.heic');
 /** The photo stored turned a quarter anticlockwise (240x320), with an 'irot' box saying to turn it back to show it. */
 const turnedHeic = fixture('photo-turned.heic');
+/**
+ * 16x16 of sRGB's pure red stored in Display P3, as an iPhone stores its photos: sharp wrote it as a PNG from raw
+ * (255, 0, 0) with `.withIccProfile('p3')` (pixels ~(234, 51, 35), its 480-byte P3 profile embedded), then
+ * `heif-enc -q 90 -o red-display-p3.heic red.png` (libheif 1.15.1, Debian's libheif-examples) kept that profile in a
+ * 'colr' box of type 'prof'.
+ */
+const p3Red = fixture('red-display-p3.heic');
 const limits = { maxPixels: 40_000_000 };
+
+/** The mean of each colour channel of a picture, decoded by sharp as training and thumbnails decode it. */
+async function meanColour(bytes: Buffer, options: SharpOptions = {}): Promise<number[]> {
+  const { data, info } = await sharp(bytes, options).raw().toBuffer({ resolveWithObject: true });
+  const sums = [0, 0, 0];
+  for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < 3; c += 1) sums[c] += data[i + c];
+  return sums.map((sum) => Math.round(sum / (data.length / info.channels)));
+}
 
 /** Mean absolute difference, per channel value (0-255), between two pictures of the same size. */
 async function meanDifference(a: Buffer, b: Buffer): Promise<number> {
@@ -51,6 +66,17 @@ describe('HEIC photos converted to JPEG', () => {
     expect((await jpegOf(heic)).equals(await jpegOf(heic))).toBe(true);
   });
 
+  it("keeps a Display P3 photo's colours: its profile goes with the JPEG, which decodes to the sRGB red it shows", async () => {
+    const jpeg = await jpegOf(p3Red);
+    expect((await sharp(jpeg).metadata()).icc?.equals((await sharp(p3Red).metadata()).icc!)).toBe(true);
+    const [red, green, blue] = await meanColour(jpeg);
+    expect(red).toBeGreaterThanOrEqual(252);
+    expect(Math.max(green, blue)).toBeLessThanOrEqual(5);
+    // Without it the same pixels read as a paler red, as every converted iPhone photo did.
+    const [, greenIgnoringProfile] = await meanColour(jpeg, { ignoreIcc: true });
+    expect(greenIgnoringProfile).toBeGreaterThan(40);
+  });
+
   it('converts a HEIF naming only the generic brands, HEVC-coded', async () => {
     const generic = Buffer.from(heic);
     // ftyp: major brand, minor version, then the compatible brands (heif-enc writes mif1, heic, miaf).
@@ -71,9 +97,19 @@ describe('HEIC photos converted to JPEG', () => {
     });
   });
 
-  it('says a HEIC that cannot be decoded is damaged', async () => {
+  it("says a HEIC that cannot be decoded is damaged, in the decoder's words, writing nothing to stdout", async () => {
     const truncated = heic.subarray(0, heic.length - 2000);
-    expect(await convertHeicToJpeg(truncated, limits)).toMatchObject({ ok: false, undecodable: expect.any(String) });
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    try {
+      expect(await convertHeicToJpeg(truncated, limits)).toEqual({
+        ok: false,
+        undecodable: expect.stringContaining('Unexpected end of file'),
+      });
+    } finally {
+      write.mockRestore();
+    }
+    expect(written.join('')).not.toContain('Decoding image failed');
   });
 });
 

@@ -3,6 +3,7 @@ import { ConcurrencyGate, siblingModule, startWorkerThread, WorkerThreadPool } f
 import { decodingBudget } from '@diyml/ml/pure';
 import { formatNameOf, isGenericHeif, isHeicPhoto } from './image-formats.js';
 import type { ImageHeaderProblem } from './image-header.js';
+import { MAX_JPEG_ICC_PROFILE_BYTES, withIccProfile } from './jpeg-colour-profile.js';
 
 export interface ToHeicThread {
   bytes: Uint8Array;
@@ -43,6 +44,7 @@ const heicDecodes = new ConcurrencyGate(2);
 /**
  * A HEIC/HEIF photo (an iPhone's default, HEVC-coded, which sharp's prebuilt libvips does not decode) converted to a
  * JPEG, upright, once, so that everything after (checks, storage, thumbnails, training, predictions) handles a JPEG.
+ * The photo's ICC colour profile (an iPhone's Display P3) is embedded in the JPEG, so its pixels keep their colours.
  * Null when the bytes are no HEIC (by its brands, or a generic HEIF whose header says HEVC). Its size is read from the header and checked against `maxPixels` before decoding;
  * the decode runs on a worker thread within the process's pixel budget. Deterministic: the same photo gives the same
  * JPEG bytes, so a photo sent twice is a duplicate.
@@ -63,11 +65,11 @@ export async function convertHeicToJpeg(bytes: Buffer, limits: { maxPixels: numb
   if (width * height > limits.maxPixels) return { ok: false, problem: tooLarge(width, height, limits.maxPixels) };
   // The budget is taken last: a photo waiting for a thread holds no pixels that other images could decode with.
   return heicDecodes.run(() =>
-    decodingBudget.run(() => decodeToJpeg(bytes, limits.maxPixels), { weight: width * height }),
+    decodingBudget.run(() => decodeToJpeg(bytes, limits.maxPixels, metadata.icc), { weight: width * height }),
   );
 }
 
-async function decodeToJpeg(bytes: Buffer, maxPixels: number): Promise<HeicConversion> {
+async function decodeToJpeg(bytes: Buffer, maxPixels: number, profile: Buffer | undefined): Promise<HeicConversion> {
   // A copy of the bytes is moved to the thread: the caller's buffer may be a view into a larger one.
   const sent = new Uint8Array(bytes);
   const answer = await heicThreads.request<FromHeicThread>({ bytes: sent, maxPixels } satisfies ToHeicThread, {
@@ -87,7 +89,9 @@ async function decodeToJpeg(bytes: Buffer, maxPixels: number): Promise<HeicConve
         .flatten({ background: '#ffffff' })
         .jpeg({ quality: JPEG_QUALITY })
         .toBuffer();
-      return { ok: true, jpeg };
+      // The pixels are as decoded, in the photo's colour space: its profile says what they mean.
+      const fits = profile && profile.length <= MAX_JPEG_ICC_PROFILE_BYTES;
+      return { ok: true, jpeg: fits ? withIccProfile(jpeg, profile) : jpeg };
     }
   }
 }

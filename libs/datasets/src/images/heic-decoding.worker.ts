@@ -18,8 +18,24 @@ const decodeHeic = createRequire(import.meta.url)('heic-decode') as {
  */
 const port = parentPort!;
 
+/**
+ * libheif-js says why a photo failed to decode with console.log, which a thread writes to the process's stdout, the
+ * logs' stream: what it said last is kept instead, and is the answer's message when the photo fails.
+ */
+let decoderSaid: string | undefined;
+console.log = (...parts: unknown[]) => {
+  decoderSaid = parts.map(wordsOf).filter(Boolean).join(': ');
+};
+
+/** A part of libheif-js's line as words: a text, or an error's message (the image handle it names has none). */
+function wordsOf(part: unknown): string {
+  const words = typeof part === 'string' ? part : (part as { message?: unknown } | null)?.message;
+  return typeof words === 'string' ? words.trim() : '';
+}
+
 port.on('message', async ({ bytes, maxPixels }: ToHeicThread) => {
   let answer: FromHeicThread;
+  decoderSaid = undefined;
   const transfer: ArrayBuffer[] = [];
   try {
     const images = await decodeHeic.all({ buffer: bytes });
@@ -36,7 +52,7 @@ port.on('message', async ({ bytes, maxPixels }: ToHeicThread) => {
       images.dispose();
     }
   } catch (error) {
-    answer = { type: 'failed', message: String((error as Error).message ?? error) };
+    answer = { type: 'failed', message: decoderSaid || String((error as Error).message ?? error) };
   }
   port.postMessage(answer, transfer);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { GateMeter, startGateRunsThread } from '@diyml/core/testing/gate-meter.js';
 import {
   boxFromLetterbox,
@@ -271,5 +271,75 @@ describe('image decoding', () => {
       expect(red).toBeGreaterThan(Math.max(green, blue) + 100);
       expect(pixelAt(fromCmyk, 20, 12)).toEqual([255, 255, 255]);
     });
+  });
+});
+
+/** Mean of each of the first three channels over a decoded image, rounded. */
+function meanColour(image: { pixels: Uint8Array; channels: number }): number[] {
+  const sums = [0, 0, 0];
+  const count = image.pixels.length / image.channels;
+  for (let i = 0; i < image.pixels.length; i += image.channels)
+    for (let c = 0; c < Math.min(3, image.channels); c++) sums[c] += image.pixels[i + c];
+  return sums.slice(0, Math.min(3, image.channels)).map((sum) => Math.round(sum / count));
+}
+
+describe('photos with an embedded colour profile', () => {
+  const SIZE = { width: 8, height: 8 };
+  /**
+   * sRGB's pure red (255, 0, 0) stored in Display P3 (sharp converts and embeds its built-in P3 profile): the pixels
+   * hold ~(234, 51, 35), which a decoder that ignores the profile shows as a paler red.
+   */
+  const p3Red = (encode: (image: Sharp) => Sharp) =>
+    encode(
+      sharp(Buffer.alloc(16 * 16 * 3, Buffer.from([255, 0, 0])), {
+        raw: { width: 16, height: 16, channels: 3 },
+      }).withIccProfile('p3'),
+    ).toBuffer();
+  const encodings: Record<string, (image: Sharp) => Sharp> = {
+    JPEG: (image) => image.jpeg({ quality: 100, chromaSubsampling: '4:4:4' }),
+    PNG: (image) => image.png(),
+    WebP: (image) => image.webp({ lossless: true }),
+    TIFF: (image) => image.tiff(),
+    '16-bit PNG': (image) => image.toColourspace('rgb16').png(),
+  };
+
+  it.each(Object.keys(encodings))(
+    'a Display P3 %s is decoded to its sRGB colours, resized or letterboxed',
+    async (name) => {
+      const bytes = await p3Red(encodings[name]);
+      // The stored values are P3's: read as sRGB they would be a paler red.
+      const stored = await sharp(bytes, { ignoreIcc: true }).removeAlpha().raw().toBuffer();
+      expect(meanColour({ pixels: stored, channels: 3 })[1]).toBeGreaterThan(40);
+
+      const resized = await decodeResized(new Uint8Array(bytes), SIZE, 3);
+      const letterboxed = await decodeLetterboxed(new Uint8Array(bytes), SIZE, 3);
+      for (const decoded of [resized, letterboxed]) {
+        const [red, green, blue] = meanColour(decoded);
+        expect(red).toBeGreaterThanOrEqual(252);
+        expect(green).toBeLessThanOrEqual(4);
+        expect(blue).toBeLessThanOrEqual(4);
+      }
+    },
+  );
+
+  it('gives a grey model the grey of the sRGB colour, whatever the depth the photo was stored at', async () => {
+    const srgb = await sharp(Buffer.alloc(16 * 16 * 3, Buffer.from([255, 0, 0])), {
+      raw: { width: 16, height: 16, channels: 3 },
+    })
+      .png()
+      .toBuffer();
+    const [expected] = meanColour(await decodeResized(new Uint8Array(srgb), SIZE, 1));
+    for (const name of ['PNG', '16-bit PNG']) {
+      const [grey] = meanColour(await decodeResized(new Uint8Array(await p3Red(encodings[name])), SIZE, 1));
+      expect(Math.abs(grey - expected)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('flattens a profiled 16-bit photo with transparency onto white in sRGB', async () => {
+    const halfTransparent = await p3Red((image) => image.ensureAlpha(0.5).toColourspace('rgb16').png());
+    const [red, green, blue] = meanColour(await decodeResized(new Uint8Array(halfTransparent), SIZE, 3));
+    expect(red).toBeGreaterThanOrEqual(252);
+    expect(Math.abs(green - 128)).toBeLessThanOrEqual(3);
+    expect(Math.abs(blue - 128)).toBeLessThanOrEqual(3);
   });
 });

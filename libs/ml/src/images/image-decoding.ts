@@ -2,6 +2,7 @@ import sharp, { type Sharp } from 'sharp';
 import { mapConcurrently } from '@diyml/core/pure';
 import type { Box } from '../boxes/box.js';
 import { decodingBudget } from './decoding-budget.js';
+import { decodingToSrgb } from './srgb-pipeline.js';
 
 export type Channels = 1 | 3;
 
@@ -61,13 +62,13 @@ function isRawImage(source: ImageSource): source is RawImage {
   return !(source instanceof Uint8Array);
 }
 
-function open(source: ImageSource): Sharp {
+async function open(source: ImageSource): Promise<Sharp> {
   if (isRawImage(source)) {
     const { pixels, width, height, channels } = source;
     return sharp(pixels, { raw: { width, height, channels } });
   }
-  // Applies the EXIF orientation so phone photos are upright; alpha is flattened onto white.
-  return sharp(source, { failOn: 'error' }).rotate();
+  // Applies the EXIF orientation so phone photos are upright; alpha is flattened onto white (toPixels).
+  return (await decodingToSrgb(sharp(source, { failOn: 'error' }))).rotate();
 }
 
 async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage> {
@@ -108,7 +109,7 @@ export async function decodeResized(
   ) {
     return { pixels: source.pixels, width: size.width, height: size.height, channels };
   }
-  const resized = () => toPixels(open(source).resize(size.width, size.height, { fit: 'fill' }), channels);
+  const resized = async () => toPixels((await open(source)).resize(size.width, size.height, { fit: 'fill' }), channels);
   if (isRawImage(source)) return resized();
   const { width, height } = options.sourceSize ?? (await orientedSize(source));
   return decodingBudget.run(resized, { weight: width * height });
@@ -157,15 +158,13 @@ export async function decodeLetterboxed(
     : await letterboxTransformOf(source, size);
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
   const letterboxed = async () => {
-    const image = open(source)
-      .resize(contentWidth, contentHeight, { fit: 'fill' })
-      .extend({
-        top: offsetY,
-        bottom: size.height - contentHeight - offsetY,
-        left: offsetX,
-        right: size.width - contentWidth - offsetX,
-        background: LETTERBOX_GREY,
-      });
+    const image = (await open(source)).resize(contentWidth, contentHeight, { fit: 'fill' }).extend({
+      top: offsetY,
+      bottom: size.height - contentHeight - offsetY,
+      left: offsetX,
+      right: size.width - contentWidth - offsetX,
+      background: LETTERBOX_GREY,
+    });
     return { ...(await toPixels(image, channels)), transform };
   };
   if (isRawImage(source)) return letterboxed();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { BlobStore } from '@diyml/blobs';
-import { decodingBudget } from '@diyml/ml/pure';
+import { decodingBudget, decodingToSrgb } from '@diyml/ml/pure';
 import { readImageHeader } from '../../images/image-header.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { ThumbnailSize } from './thumbnail-query.dto.js';
@@ -37,8 +37,8 @@ export class ImageThumbnails {
     // Decoded in the process's pixel budget: a stored image refused by today's limits (taken under others) goes alone.
     const pixels = header.ok ? header.header.width * header.header.height : Number.POSITIVE_INFINITY;
     const thumbnail = await decodingBudget.run(
-      () =>
-        sharp(bytes)
+      async () =>
+        (await decodingToSrgb(sharp(bytes)))
           .rotate()
           .resize(size, size, { fit: 'inside', withoutEnlargement: true })
           .webp({ quality: 80 })
