@@ -88,7 +88,7 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
       backend: 'wasm',
     });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
-    const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model)));
+    const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model), dataset.labels));
     try {
       const testImages = Array.from({ length: 12 }, (_, i) =>
         barsImage(i % 3 === 0 ? 'horizontal' : 'vertical', 36 + i, random),
@@ -129,7 +129,7 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
       augmentation: false,
     });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
-    const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model)));
+    const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model), dataset.labels));
     const decoder = getArchitecture('backbone-detector', 'detection');
     const options = { threshold: 0, overlapThreshold: 0.45, maxResults: 10 };
     try {

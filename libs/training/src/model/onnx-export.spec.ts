@@ -28,7 +28,7 @@ describe('ONNX export of a stored model', () => {
       }),
     );
     model.dispose();
-    const refusal = await exportOnnx(zip).catch((error: unknown) => error);
+    const refusal = await exportOnnx(zip, ['a', 'b']).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(DomainError);
     expect(refusal).toMatchObject({
       kind: 'unprocessable',

@@ -1,5 +1,14 @@
 import { DomainError } from '@diyml/core/pure';
-import { convertToOnnx, deserializeModel, type ModelMetadata, selectBackend, UnsupportedLayerError } from '@diyml/ml';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  convertToOnnx,
+  describeForeignModel,
+  deserializeModel,
+  type ModelMetadata,
+  selectBackend,
+  type SerializedModel,
+  UnsupportedLayerError,
+} from '@diyml/ml';
 import { unpackModel } from './model-archive.js';
 
 function inputDescription(metadata: ModelMetadata): string {
@@ -39,14 +48,41 @@ function outputDescription(metadata: ModelMetadata, outputName: string): string 
 }
 
 /**
- * A stored model zip as an ONNX file computing the same outputs, with diyml's metadata (labels, input spec) in
- * metadata_props and a doc_string saying how to prepare the input and read the output.
+ * How diyml reads a model: its own metadata, or for a model trained elsewhere (Teachable Machine, Keras) what
+ * predictions assume of it (a classifier taking the photo stretched), with the labels predictions are named by.
  */
-export async function exportOnnx(zip: Uint8Array): Promise<Uint8Array> {
+function predictionMetadata(
+  model: tfl.LayersModel,
+  serialized: SerializedModel,
+  own: ModelMetadata | undefined,
+  labels: readonly string[],
+): ModelMetadata {
+  if (own) return { ...own, labels: [...labels] };
+  const { imageSize, channels, inputRange } = describeForeignModel(model, serialized);
+  return {
+    format: 'diyml',
+    version: 1,
+    architecture: 'imported',
+    task: 'classification',
+    labels: [...labels],
+    imageSize,
+    channels,
+    fit: 'resize',
+    inputRange,
+  };
+}
+
+/**
+ * A stored model zip as an ONNX file computing the same outputs, with diyml's metadata (labels, input spec) in
+ * metadata_props and a doc_string saying how to prepare the input and read the output. `labels`: the iteration's,
+ * in model-output order, which name its predictions (an imported model's file may spell them otherwise).
+ */
+export async function exportOnnx(zip: Uint8Array, labels: readonly string[]): Promise<Uint8Array> {
   await selectBackend();
-  const { model, metadata } = await deserializeModel(unpackModel(zip));
+  const serialized = unpackModel(zip);
+  const { model, metadata: own } = await deserializeModel(serialized);
   try {
-    if (!metadata) throw new Error('the stored model has no diyml metadata');
+    const metadata = predictionMetadata(model, serialized, own, labels);
     const outputName = model.outputs[0].sourceLayer.name;
     return convertToOnnx(model, {
       metadata: { diyml: JSON.stringify(metadata), labels: JSON.stringify(metadata.labels) },

@@ -123,7 +123,10 @@ export class IterationArtifactsController {
     }
     const zip = await this.blobs.get(iteration.model.sha256);
     if (query.format === 'onnx') {
-      const onnx = await exportOnnx(zip);
+      const onnx = await exportOnnx(
+        zip,
+        iteration.labels.map((label) => label.name),
+      );
       return new StreamableFile(onnx, {
         type: 'application/octet-stream',
         disposition: `attachment; filename="iteration-${iteration.number}-model.onnx"`,
