@@ -17,6 +17,7 @@ import {
   type WeightsManifestJson,
 } from '@diyml/ml';
 import { isHdf5File, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
+import { labelNameKey } from '@diyml/projects';
 import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
@@ -126,18 +127,19 @@ export async function inspectModelArchive(zip: ZipSource, limits: ModelImportLim
 }
 
 /**
- * The project's labels for the model's outputs, matched by name (exactly, else ignoring case). Labels are
- * never created by an import: a name the project lacks is a 400 listing them all.
+ * The project's labels for the model's outputs, matched by name (exactly, else as the project compares names:
+ * ignoring case and Unicode form). Labels are never created by an import: a name the project lacks is a 400
+ * listing them all.
  */
 export function mapLabels(
   modelLabels: readonly string[],
   projectLabels: readonly { id: string; name: string }[],
 ): { id: string; name: string }[] {
   const exact = new Map(projectLabels.map((label) => [label.name, label]));
-  const folded = new Map(projectLabels.map((label) => [label.name.toLowerCase(), label]));
+  const folded = new Map(projectLabels.map((label) => [labelNameKey(label.name), label]));
   const unknown: string[] = [];
   const mapped = modelLabels.map((name) => {
-    const label = exact.get(name) ?? folded.get(name.toLowerCase());
+    const label = exact.get(name) ?? folded.get(labelNameKey(name));
     if (!label) unknown.push(name);
     return label ? { id: label.id, name: label.name } : { id: '', name };
   });
