@@ -20,11 +20,15 @@ function inputDescription(metadata: ModelMetadata): string {
       : 'resized (stretched)';
   return (
     `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${metadata.channels === 1 ? 'grey' : 'RGB'}, transparency flattened on white), ` +
-    `the photo ${fit} to ${width}×${height}, each pixel value v in 0–255 mapped to ${low} + v × ${(high - low) / 255}.`
+    `the photo turned upright by its EXIF orientation (as phones save them), ${fit} to ${width}×${height} (diyml resamples with Lanczos-3), ` +
+    `each pixel value v in 0–255 mapped to ${low} + v × ${(high - low) / 255}.`
   );
 }
 
 function outputDescription(metadata: ModelMetadata, outputName: string): string {
+  if (metadata.architecture === 'imported') {
+    return `Output \`${outputName}\`: float32 [batch, ${metadata.labels.length}], the model's own output, one score per label in the order of the labels (diyml reports them as the probabilities).`;
+  }
   if (metadata.task === 'classification') {
     return `Output \`${outputName}\`: float32 [batch, ${metadata.labels.length}], softmax probabilities in the order of the labels.`;
   }
@@ -44,7 +48,20 @@ function outputDescription(metadata: ModelMetadata, outputName: string): string 
       'and undo the letterbox to get fractions of the photo.'
     );
   }
-  return `Output \`${outputName}\`: the raw head of the ${metadata.architecture} detector (see diyml's documentation of the architecture for its decoding).`;
+  if (metadata.architecture === 'backbone-detector') {
+    return (
+      `Output \`${outputName}\`: float32 [batch, rows, columns, ${metadata.labels.length} + 5], the raw anchor-free head (no activation). ` +
+      'For each cell (row r, column c) of the rows×columns grid: [one score per label, left, top, right, bottom, centre-ness]. ' +
+      'Decode: for each label k, probability = sqrt(sigmoid(score k) × sigmoid(centre-ness)); with the cell centre ' +
+      '(cx, cy) = ((c + 0.5) / columns, (r + 0.5) / rows) and d(v) = exp(v clipped to [-4, 4]), the box runs from ' +
+      'cx − d(left) / columns to cx + d(right) / columns and from cy − d(top) / rows to cy + d(bottom) / rows, clipped to 0–1, ' +
+      'in fractions of the model input; keep (cell, label) pairs above a threshold (diyml: 0.25), merge boxes of one label ' +
+      'overlapping above IoU 0.45 (non-maximum suppression, best first), each kept box becoming the probability-weighted mean ' +
+      'of the edges of the kept pairs of its label overlapping it above IoU 0.45, itself included (box voting); then undo ' +
+      'the letterbox to get fractions of the photo.'
+    );
+  }
+  throw new Error(`no description of the output of a ${metadata.architecture} ${metadata.task} model`);
 }
 
 /**
