@@ -3,7 +3,7 @@ import { Zip, ZipDeflate, unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { ModelProto, prepareImage, type InputSpec } from '@diyml/ml';
 import { ApiClient } from './support/api-client.js';
-import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colourPicture, colouredSquares, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { keras2Sequential } from './fixtures/keras/keras-fixtures.js';
 
@@ -166,5 +166,89 @@ describe('models taken out of diyml and brought back in', () => {
     const streamed = await importModel(source.id, await rezipAsStream(zip), 'streamed.zip');
     expect(streamed.status).toBe(201);
     expect(await apiScores(source.id, streamed.body.id)).toEqual(expected);
+  }, 120_000);
+
+  it('exports a multilabel model with a negative label as ONNX (independent sigmoids) and imports it back, both scoring as the api does', async () => {
+    const project = await client.createProject(
+      'multilabel',
+      ['red', 'green', 'blue', 'nothing'],
+      'multilabel out and in',
+    );
+    await client.http
+      .put(`/v1/projects/${project.id}/labels/${project.labels.nothing}/negative`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    for (const [index, set] of MULTILABEL_TRAINING_SETS.entries()) {
+      const pictures = await Promise.all([0, 1, 2, 3].map((seed) => colourPicture(set, index * 10 + seed)));
+      await client.upload(project.id, pictures, { labels: JSON.stringify(set) }, set.join('-'));
+    }
+    const blanks = await Promise.all([0, 1, 2, 3].map((seed) => colourPicture([], 100 + seed)));
+    await client.upload(project.id, blanks, { labels: JSON.stringify(['nothing']) }, 'blank');
+    const trained = await client.waitForIteration(
+      project.id,
+      (
+        await client.train(project.id, {
+          architecture: 'small-cnn',
+          imageSize: 24,
+          epochs: 4,
+          batchSize: 8,
+          learningRate: 0.003,
+          seed: 3,
+          augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+        })
+      ).id,
+    );
+    expect(trained.status).toBe('completed');
+    const photos = await Promise.all([
+      colourPicture(['red', 'blue'], 500),
+      colourPicture(['green'], 501),
+      colourPicture([], 502),
+    ]);
+    const scoresOf = async (iterationId: string) =>
+      Promise.all(
+        photos.map(async (photo) =>
+          Object.fromEntries(
+            (await quickTest(project.id, iterationId, photo)).map((prediction) => [
+              prediction.label,
+              prediction.probability,
+            ]),
+          ),
+        ),
+      );
+    const expected = await scoresOf(trained.id);
+    // The negative label is no output of a multilabel model: "none" is every label below 0.5.
+    expect(Object.keys(expected[0]).sort()).toEqual(['blue', 'green', 'red']);
+
+    const onnx = new Uint8Array((await download(project.id, trained.id, 'onnx').expect(200)).body as Buffer);
+    const file = ModelProto.toObject(ModelProto.decode(onnx)) as {
+      docString: string;
+      metadataProps: { key: string; value: string }[];
+    };
+    const metadata = JSON.parse(file.metadataProps.find((entry) => entry.key === 'diyml')!.value) as InputSpec & {
+      labels: string[];
+    };
+    expect(file.docString).toContain('one independent sigmoid probability per label');
+    const session = await ort.InferenceSession.create(onnx);
+    sessions.push(session);
+    for (const [index, photo] of photos.entries()) {
+      const prepared = await prepareImage(photo, metadata);
+      const { width, height } = metadata.imageSize;
+      const results = await session.run({
+        image: new ort.Tensor(
+          'float32',
+          Float32Array.from(prepared.pixels, (value) => value / 255),
+          [1, height, width, 3],
+        ),
+      });
+      const output = results[session.outputNames[0]].data as Float32Array;
+      expect(Object.fromEntries(metadata.labels.map((label, position) => [label, output[position]]))).toEqual(
+        Object.fromEntries(Object.entries(expected[index]).map(([label, value]) => [label, expect.closeTo(value, 4)])),
+      );
+    }
+
+    const zip = new Uint8Array((await download(project.id, trained.id, 'tfjs').expect(200)).body as Buffer);
+    const reimported = await importModel(project.id, zip, 'iteration-1-model.zip');
+    expect(reimported.status).toBe(201);
+    expect(await scoresOf(reimported.body.id)).toEqual(expected);
   }, 120_000);
 });
