@@ -114,9 +114,17 @@ export class ProjectRemap {
     text.replace(UUID_ANYWHERE, (id) => this.replacements.get(id.toLowerCase()) ?? id);
 }
 
-/** The blob's JSON text with the ids replaced, when it is a JSON object that names any; else null (kept as is). */
+/**
+ * Whether a blob starting with this byte may be JSON naming ids: an object (a dataset manifest) or an array (a test
+ * run's predictions, each naming its image). Images, models and embedding tables never start so.
+ */
+export function mayBeJsonBlob(firstByte: number | undefined): boolean {
+  return firstByte === 0x7b /* { */ || firstByte === 0x5b; /* [ */
+}
+
+/** The blob's JSON text with the ids replaced, when it is JSON that names any; else null (kept as is). */
 function rewriteJsonBlob(bytes: Uint8Array, replaceIds: (text: string) => string): string | null {
-  if (bytes[0] !== 0x7b /* { */) return null;
+  if (!mayBeJsonBlob(bytes[0])) return null;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Response } from 'superagent';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+const binary = (response: Response, callback: (error: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => callback(null, Buffer.concat(chunks)));
+};
+
+type TestRun = {
+  status: string;
+  predictions: { imageId: string | null; filename: string; predicted: string; confidence: number }[];
+};
+
+/** A project moved with a test run of its test split: the run's results must name the images of the copy. */
+describe('project transfer of a test run on the test split', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  const get = (path: string) => client.http.get(path).set('Authorization', client.auth).expect(200);
+
+  async function finishedRun(path: string): Promise<TestRun> {
+    for (;;) {
+      const run = (await get(path)).body as TestRun;
+      if (run.status !== 'requested' && run.status !== 'running') return run;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it("gives the imported test run's predictions the ids of the imported images, each on the same photo", async () => {
+    const name = 'Pilzsorten 🍄 Ærø';
+    const project = await client.createProject('classification', ['red', 'blue'], name);
+    await client.upload(project.id, await colouredSquares(RED, 6, 1), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 6, 2), { label: 'blue' }, 'blue');
+    await client.upload(project.id, await colouredSquares(RED, 2, 3), { label: 'red', split: 'test' }, 'test-red');
+    await client.upload(project.id, await colouredSquares(BLUE, 2, 4), { label: 'blue', split: 'test' }, 'test-blue');
+    const iteration = await client.waitForIteration(
+      project.id,
+      (
+        await client.train(project.id, {
+          imageSize: 16,
+          epochs: 3,
+          batchSize: 8,
+          learningRate: 0.01,
+          seed: 5,
+          augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+        })
+      ).id,
+    );
+    expect(iteration.status).toBe('completed');
+    const runs = `/v1/projects/${project.id}/iterations/${iteration.id}/test-runs`;
+    const requested = await client.http
+      .post(runs)
+      .set('Authorization', client.auth)
+      .send({ split: 'test' })
+      .expect(202);
+    const source = await finishedRun(`${runs}/${requested.body.id}`);
+    expect(source.status).toBe('completed');
+    expect(source.predictions.every((prediction) => prediction.imageId !== null)).toBe(true);
+
+    const archive = await client.http
+      .post(`/v1/projects/${project.id}/export`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    const imported = await client.http
+      .post('/v1/projects/import')
+      .set('Authorization', client.auth)
+      .attach('archive', archive.body as Buffer, 'project.diyml.zip')
+      .expect(201);
+    const copyId = imported.body.project.id as string;
+    expect((await get(`/v1/projects/${copyId}`)).body.name).toBe(name);
+
+    const copyImages = new Map(
+      ((await get(`/v1/projects/${copyId}/images?limit=100`)).body.items as { id: string; filename: string }[]).map(
+        (image) => [image.id, image.filename],
+      ),
+    );
+    const [copyIteration] = (await get(`/v1/projects/${copyId}/iterations`)).body.items as { id: string }[];
+    const copyRuns = `/v1/projects/${copyId}/iterations/${copyIteration.id}/test-runs`;
+    const [copyRunId] = ((await get(copyRuns)).body.items as { id: string }[]).map((run) => run.id);
+    const copy = (await get(`${copyRuns}/${copyRunId}`)).body as TestRun;
+    expect(
+      copy.predictions.map(({ filename, predicted, confidence }) => ({ filename, predicted, confidence })),
+    ).toEqual(source.predictions.map(({ filename, predicted, confidence }) => ({ filename, predicted, confidence })));
+    for (const prediction of copy.predictions) {
+      expect(copyImages.get(prediction.imageId!)).toBe(prediction.filename);
+    }
+  }, 90_000);
+});
