@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { strFromU8, unzipSync } from 'fflate';
 import type { Response } from 'superagent';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -16,7 +17,7 @@ type TestRun = {
 };
 
 /** A project moved with a test run of its test split: the run's results must name the images of the copy. */
-describe('project transfer of a test run on the test split', () => {
+describe('project transfer of a test run on the test split, under a name in several scripts', () => {
   let testApp: TestApp;
   let client: ApiClient;
 
@@ -75,6 +76,15 @@ describe('project transfer of a test run on the test split', () => {
       .buffer(true)
       .parse(binary)
       .expect(200);
+    // The file is named after the project in full (a browser reads filename*), in ASCII letters for older clients.
+    const manifest = JSON.parse(strFromU8(unzipSync(archive.body as Buffer)['diyml-project.json'])) as {
+      exportedAt: string;
+    };
+    const day = manifest.exportedAt.slice(0, 10);
+    expect(archive.headers['content-disposition']).toBe(
+      `attachment; filename="Pilzsorten-r-${day}.diyml.zip"; ` +
+        `filename*=UTF-8''${encodeURIComponent(`${name}-${day}.diyml.zip`)}`,
+    );
     const imported = await client.http
       .post('/v1/projects/import')
       .set('Authorization', client.auth)
