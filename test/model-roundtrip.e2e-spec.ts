@@ -108,7 +108,7 @@ describe('models taken out of diyml and brought back in', () => {
       task: string;
     };
     expect(metadata).toMatchObject({ task: 'classification', labels: ['red', 'blue'], inputRange: [0, 1] });
-    expect(file.docString).toContain('softmax probabilities in the order of the labels');
+    expect(file.docString).toContain("the model's own output, one score per label in the order of the labels");
     const session = await ort.InferenceSession.create(bytes);
     sessions.push(session);
 
@@ -251,4 +251,25 @@ describe('models taken out of diyml and brought back in', () => {
     expect(reimported.status).toBe(201);
     expect(await scoresOf(reimported.body.id)).toEqual(expected);
   }, 120_000);
+
+  it("takes a Keras file's class names as a labels file sends them: one a line, CRLF, a byte-order mark, Teachable Machine's numbered lines", async () => {
+    const project = await client.createProject('classification', ['red', 'blue'], 'keras labels file');
+    const expected = ['red', 'red', 'blue', 'blue'];
+    // curl -F "labels=<labels.txt": the file's text as the field, as Windows and Teachable Machine's Keras export write it.
+    for (const labels of ['red\nblue\n', '\uFEFFred\r\nblue\r\n', '0 red\r\n1 blue\r\n']) {
+      const imported = await importModel(project.id, await keras2Sequential(), 'keras_model.h5', {
+        labels,
+        inputRange: '0,1',
+      });
+      expect({ labels, status: imported.status, error: imported.body.message }).toEqual({
+        labels,
+        status: 201,
+        error: undefined,
+      });
+      const predicted = await Promise.all(
+        unseen.map(async (image) => (await quickTest(project.id, imported.body.id, image))[0].label),
+      );
+      expect(predicted).toEqual(expected);
+    }
+  }, 60_000);
 });

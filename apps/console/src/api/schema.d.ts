@@ -12497,7 +12497,7 @@ export interface operations {
                      * @description A model zip, a Keras 2 .h5 or a Keras 3 .keras file.
                      */
                     model: string;
-                    /** @description Keras files: class names in model-output order (JSON array or comma-separated). */
+                    /** @description Keras files: class names in model-output order: a JSON array, one a line (a labels.txt, as curl -F "labels=<labels.txt" sends it; Teachable Machine's numbered "0 cat" lines too) or comma-separated. */
                     labels?: string;
                     /** @description Keras files: the input pixel range "low,high" (default "0,255"). */
                     inputRange?: string;

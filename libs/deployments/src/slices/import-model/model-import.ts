@@ -165,7 +165,10 @@ export function mapLabels(
 
 /** What a Keras file does not say about itself, sent beside it as form fields. */
 export interface KerasImportFields {
-  /** Class names in model-output order: a JSON array, or names separated by commas. */
+  /**
+   * Class names in model-output order: a JSON array, names one a line (a labels.txt; Teachable Machine's Keras export
+   * numbers them, "0 cat"), or names separated by commas.
+   */
   labels?: string;
   /** The pixel range the model's input expects, "low,high" (default 0,255: what Keras's image loading gives). */
   inputRange?: string;
@@ -173,17 +176,30 @@ export interface KerasImportFields {
 
 export const DEFAULT_KERAS_INPUT_RANGE: [number, number] = [0, 255];
 
+/** A labels file's lines: blank ones left out, and Teachable Machine's numbering ("0 cat", "1 dog") taken off. */
+function labelLines(text: string): string[] {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const numbered = lines.map((line) => /^(\d+)\s+(\S.*)$/.exec(line));
+  return numbered.every((match, index) => match && Number(match[1]) === index)
+    ? numbered.map((match) => match![2])
+    : lines;
+}
+
 function kerasLabels(field: string | undefined): string[] {
   const missing = () =>
     DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
-      'A Keras file does not name its classes: send them in the form field "labels", in model-output order, as a JSON array or separated by commas.',
+      'A Keras file does not name its classes: send them in the form field "labels", in model-output order, as a JSON array, one a line or separated by commas.',
     );
+  // trim() takes a byte-order mark off too, which a labels file saved on Windows starts with.
   const text = field?.trim();
   if (!text) throw missing();
   let names: unknown;
   try {
-    names = text.startsWith('[') ? JSON.parse(text) : text.split(',');
+    names = text.startsWith('[') ? JSON.parse(text) : /[\r\n]/.test(text) ? labelLines(text) : text.split(',');
   } catch {
     throw DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
@@ -193,7 +209,7 @@ function kerasLabels(field: string | undefined): string[] {
   if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
     throw DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
-      'The field "labels" must be a JSON array of strings, or names separated by commas.',
+      'The field "labels" must be a JSON array of strings, names one a line, or names separated by commas.',
     );
   }
   const labels = (names as string[]).map((name) => name.trim());
