@@ -3,7 +3,17 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import sharp, { type Sharp } from 'sharp';
 import { DomainError } from '@diyml/core/pure';
-import { loadModel, ModelProto, SeededRandom, selectBackend, serializeModel } from '@diyml/ml';
+import {
+  iou,
+  loadModel,
+  ModelProto,
+  SeededRandom,
+  selectBackend,
+  serializeModel,
+  train,
+  type TrainingDataset,
+} from '@diyml/ml';
+import { squaresScene, type Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { packModel } from './model-archive.js';
 import { exportOnnx } from './onnx-export.js';
 
@@ -114,4 +124,87 @@ describe('ONNX export of a stored model', () => {
       await session.release();
     }
   });
+
+  it('says how to letterbox a photo that is not square and place the boxes back on it, which then gives the box diyml gives', async () => {
+    const colours: Rgb[] = [
+      [220, 30, 30],
+      [30, 30, 220],
+    ];
+    const random = new SeededRandom(8);
+    const dataset: TrainingDataset = {
+      task: 'detection',
+      labels: ['red', 'blue'],
+      examples: Array.from({ length: 16 }, () => squaresScene(colours, 32, 1, random)),
+    };
+    const result = await train(dataset, {
+      architecture: 'tiny-detector',
+      imageSize: 32,
+      epochs: 2,
+      batchSize: 8,
+      seed: 4,
+      augmentation: false,
+    });
+    const onnx = await exportOnnx(packModel(result.model), dataset.labels);
+    const { docString } = ModelProto.toObject(ModelProto.decode(onnx)) as { docString: string };
+    expect(docString).toContain('round(w·s)×round(h·s)');
+    expect(docString).toContain('x_photo = (x × 32 − left) / cw');
+
+    // A landscape photo, 50×30: a square scene on a wider grey canvas.
+    const scene = squaresScene(colours, 30, 1, random).image;
+    const photo = await sharp(Buffer.from(scene.pixels), { raw: { width: 30, height: 30, channels: 3 } })
+      .extend({ left: 14, right: 6, background: { r: 90, g: 90, b: 90 } })
+      .png()
+      .toBuffer();
+    const diyml = await loadModel(result.model, { runtime: 'tfjs' });
+    const session = await ort.InferenceSession.create(onnx);
+    try {
+      const [expected] = await diyml.predict(photo, { threshold: 0 });
+      // As the doc_string says: s = min(32/50, 32/30), 32×19 (round(30 × 0.64)), at (0, floor(13 / 2)).
+      const [cw, ch, left, top] = [32, 19, 0, 6];
+      const pixels = await sharp(photo)
+        .rotate()
+        .resize(cw, ch, { fit: 'fill', kernel: 'lanczos3' })
+        .extend({ top, bottom: 32 - ch - top, left, right: 32 - cw - left, background: { r: 114, g: 114, b: 114 } })
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer();
+      const outputs = await session.run({
+        image: new ort.Tensor(
+          'float32',
+          Float32Array.from(pixels, (value) => value / 255),
+          [1, 32, 32, 3],
+        ),
+      });
+      const output = outputs[session.outputNames[0]];
+      const [, rows, columns, depth] = output.dims;
+      const values = output.data as Float32Array;
+      const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+      let best = { probability: -1, label: 0, box: { x: 0, y: 0, width: 0, height: 0 } };
+      for (let row = 0; row < rows; row++) {
+        for (let column = 0; column < columns; column++) {
+          const cell = values.subarray((row * columns + column) * depth, (row * columns + column + 1) * depth);
+          const scores = Array.from(cell.subarray(5));
+          const label = scores.indexOf(Math.max(...scores));
+          const probability =
+            sigmoid(cell[0]) / scores.reduce((sum, score) => sum + Math.exp(score - scores[label]), 0);
+          if (probability <= best.probability) continue;
+          const [centreX, centreY] = [(column + sigmoid(cell[1])) / columns, (row + sigmoid(cell[2])) / rows];
+          const [width, height] = [sigmoid(cell[3]), sigmoid(cell[4])];
+          const [x0, y0] = [Math.max(0, centreX - width / 2), Math.max(0, centreY - height / 2)];
+          const [x1, y1] = [Math.min(1, centreX + width / 2), Math.min(1, centreY + height / 2)];
+          // Back on the photo, as the doc_string says (and within it).
+          const [px0, px1] = [x0, x1].map((x) => Math.min(1, Math.max(0, (x * 32 - left) / cw)));
+          const [py0, py1] = [y0, y1].map((y) => Math.min(1, Math.max(0, (y * 32 - top) / ch)));
+          best = { probability, label, box: { x: px0, y: py0, width: px1 - px0, height: py1 - py0 } };
+        }
+      }
+      expect(dataset.labels[best.label]).toBe(expected.label);
+      expect(best.probability).toBeCloseTo(expected.probability, 4);
+      expect(iou(best.box, expected.box!)).toBeGreaterThanOrEqual(0.99);
+    } finally {
+      diyml.dispose();
+      await session.release();
+    }
+  }, 60_000);
 });

@@ -16,7 +16,8 @@ function inputDescription(metadata: ModelMetadata): string {
   const [low, high] = metadata.inputRange;
   const fit =
     metadata.fit === 'letterbox'
-      ? 'letterboxed (scaled to fit with its aspect ratio kept, centred, padded with grey 114)'
+      ? `letterboxed (a w×h photo scaled by s = min(${width}/w, ${height}/h) to cw×ch = round(w·s)×round(h·s), its top-left ` +
+        `corner at (left, top) = (floor((${width} − cw)/2), floor((${height} − ch)/2)), the rest grey 114)`
       : 'resized (stretched)';
   return (
     `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${metadata.channels === 1 ? 'grey' : 'RGB'}, transparency flattened on white), ` +
@@ -45,7 +46,7 @@ function outputDescription(metadata: ModelMetadata, outputName: string): string 
       'Decode: p = sigmoid(objectness); label = argmax of the scores, probability = p × softmax(scores)[label]; ' +
       'centre = ((c + sigmoid(x)) / columns, (r + sigmoid(y)) / rows); size = (sigmoid(w), sigmoid(h)), in fractions of the model input; ' +
       'keep cells above a threshold (diyml: 0.25), merge boxes of one label overlapping above IoU 0.45 (non-maximum suppression), ' +
-      'and undo the letterbox to get fractions of the photo.'
+      `and undo the letterbox to get fractions of the photo: x_photo = (x × ${metadata.imageSize.width} − left) / cw, y_photo = (y × ${metadata.imageSize.height} − top) / ch.`
     );
   }
   if (metadata.architecture === 'backbone-detector') {
@@ -58,7 +59,7 @@ function outputDescription(metadata: ModelMetadata, outputName: string): string 
       'in fractions of the model input; keep (cell, label) pairs above a threshold (diyml: 0.25), merge boxes of one label ' +
       'overlapping above IoU 0.45 (non-maximum suppression, best first), each kept box becoming the probability-weighted mean ' +
       'of the edges of the kept pairs of its label overlapping it above IoU 0.45, itself included (box voting); then undo ' +
-      'the letterbox to get fractions of the photo.'
+      `the letterbox to get fractions of the photo: x_photo = (x × ${metadata.imageSize.width} − left) / cw, y_photo = (y × ${metadata.imageSize.height} − top) / ch.`
     );
   }
   throw new Error(`no description of the output of a ${metadata.architecture} ${metadata.task} model`);
