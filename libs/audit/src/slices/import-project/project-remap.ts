@@ -10,6 +10,11 @@ const SHA256_ANYWHERE = /[0-9a-f]{64}/g;
 const USER_FIELD = /^(ownerId|userId)$|By$/;
 /** Fields naming something of another installation (where an imported project came from): kept as they are. */
 const ELSEWHERE_FIELD = /^source[A-Z]/;
+/**
+ * Fields whose values users write (an image's metadata): a UUID there is theirs (a sample's, a camera's), never an id
+ * of the archive, even under a key ending in "By". A value equal to an id of the archive still follows it.
+ */
+const USER_WRITTEN_FIELD = 'metadata';
 /** Deployment key hashes: an imported deployment must not answer to the key it had where it came from. */
 const KEY_HASH_FIELD = 'keyHash';
 
@@ -28,6 +33,7 @@ export interface RemappedEvent extends DomainEvent<string, Record<string, unknow
 }
 
 function collectIds(value: unknown, ids: Set<string>, users: Set<string>, key = ''): void {
+  if (key === USER_WRITTEN_FIELD) return;
   if (Array.isArray(value)) {
     for (const item of value) collectIds(item, ids, users, key);
   } else if (typeof value === 'object' && value !== null) {
