@@ -108,5 +108,14 @@ describe('project transfer of a test run on the test split, under a name in seve
     for (const prediction of copy.predictions) {
       expect(copyImages.get(prediction.imageId!)).toBe(prediction.filename);
     }
+
+    // Under another name, sent in the form beside the archive.
+    const renamed = await client.http
+      .post('/v1/projects/import')
+      .set('Authorization', client.auth)
+      .attach('archive', archive.body as Buffer, 'project.diyml.zip')
+      .field('name', 'Kopie – Ærø 🍄')
+      .expect(201);
+    expect(renamed.body.project.name).toBe('Kopie – Ærø 🍄');
   }, 90_000);
 });
