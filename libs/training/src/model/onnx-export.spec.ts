@@ -207,4 +207,53 @@ describe('ONNX export of a stored model', () => {
       await session.release();
     }
   }, 60_000);
+
+  it('says how a colour photo becomes the grey a one-channel model takes (luminance in linear light), which then scores as diyml does', async () => {
+    await selectBackend();
+    const random = new SeededRandom(6);
+    const input = tfl.input({ shape: [8, 8, 1] });
+    const logits = tfl.layers
+      .dense({ units: 3, kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) })
+      .apply(tfl.layers.flatten().apply(input)) as tfl.SymbolicTensor;
+    const probabilities = tfl.layers.softmax().apply(logits) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: probabilities });
+    const serialized = await serializeModel(model, {
+      format: 'diyml',
+      version: 1,
+      architecture: 'small-cnn',
+      task: 'classification',
+      labels: ['a', 'b', 'c'],
+      imageSize: { width: 8, height: 8 },
+      channels: 1,
+      fit: 'resize',
+      inputRange: [0, 1],
+    });
+    model.dispose();
+    const onnx = await exportOnnx(packModel(serialized), ['a', 'b', 'c']);
+    const { docString } = ModelProto.toObject(ModelProto.decode(onnx)) as { docString: string };
+    expect(docString).toContain('Y = 0.2126 R + 0.7152 G + 0.0722 B on linear-light values');
+
+    // A colour photo at the model's size (nothing to resample): strong reds, greens and blues.
+    const rgb = Buffer.from(Array.from({ length: 64 * 3 }, () => random.integer(256)));
+    const photo = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } })
+      .png()
+      .toBuffer();
+    const linear = (v: number) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+    const coded = (y: number) => (y <= 0.0031308 ? 12.92 * y : 1.055 * y ** (1 / 2.4) - 0.055);
+    const grey = Float32Array.from({ length: 64 }, (_, i) => {
+      const [r, g, b] = [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]].map(linear);
+      return Math.round(coded(0.2126 * r + 0.7152 * g + 0.0722 * b) * 255) / 255;
+    });
+    const diyml = await loadModel(serialized, { runtime: 'tfjs' });
+    const session = await ort.InferenceSession.create(onnx);
+    try {
+      const expected = await diyml.predict(photo);
+      const outputs = await session.run({ image: new ort.Tensor('float32', grey, [1, 8, 8, 1]) });
+      const scores = outputs[session.outputNames[0]].data as Float32Array;
+      for (const prediction of expected) expect(scores[prediction.labelIndex]).toBeCloseTo(prediction.probability, 2);
+    } finally {
+      diyml.dispose();
+      await session.release();
+    }
+  });
 });

@@ -19,8 +19,13 @@ function inputDescription(metadata: ModelMetadata): string {
       ? `letterboxed (a w×h photo scaled by s = min(${width}/w, ${height}/h) to cw×ch = round(w·s)×round(h·s), its top-left ` +
         `corner at (left, top) = (floor((${width} − cw)/2), floor((${height} − ch)/2)), the rest grey 114)`
       : 'resized (stretched)';
+  // libvips' grey: luminance in linear light, sRGB-coded again. Red is 127, not the 76 of 0.299R + 0.587G + 0.114B.
+  const colour =
+    metadata.channels === 1
+      ? 'grey: each pixel Y = 0.2126 R + 0.7152 G + 0.0722 B on linear-light values (the sRGB curve undone), then coded with the sRGB curve again'
+      : 'RGB';
   return (
-    `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${metadata.channels === 1 ? 'grey' : 'RGB'}, transparency flattened on white), ` +
+    `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${colour}, transparency flattened on white), ` +
     `the photo turned upright by its EXIF orientation (as phones save them), ${fit} to ${width}×${height} (diyml resamples with Lanczos-3), ` +
     `each pixel value v in 0–255 mapped to ${low} + v × ${(high - low) / 255}.`
   );
