@@ -50,7 +50,7 @@ describe('ONNX export of a stored model', () => {
     expect((refusal as DomainError).message).toContain("cannot convert layer 'swap_axes' of type Permute to ONNX");
   });
 
-  it("says how to prepare a phone photo (turned upright by its EXIF orientation), which then scores as diyml's prediction does", async () => {
+  it("says how to prepare a phone photo (turned upright by its EXIF orientation, colours through its ICC profile), which then scores as diyml's prediction does", async () => {
     await selectBackend();
     const random = new SeededRandom(2);
     const input = tfl.input({ shape: [8, 8, 3] });
@@ -86,6 +86,7 @@ describe('ONNX export of a stored model', () => {
     const { docString } = ModelProto.toObject(ModelProto.decode(onnx)) as { docString: string };
     expect(docString).toContain('turned upright by its EXIF orientation');
     expect(docString).toContain('Lanczos-3');
+    expect(docString).toContain('converted to sRGB by its embedded ICC profile');
 
     // A portrait phone photo: stored sideways (bright top rows), with EXIF orientation 6 (turn 90° clockwise to view).
     const stored = Buffer.alloc(32 * 24 * 3, 40);
@@ -119,6 +120,18 @@ describe('ONNX export of a stored model', () => {
       // Left as stored, the photo scores otherwise: the turn is not a detail.
       const sideways = await scores(sharp(photo));
       expect(Math.abs(sideways[0] - asDocumented[0])).toBeGreaterThan(0.01);
+
+      // A Display P3 photo (an iPhone's): its colours read through its ICC profile, as the doc_string says, not as stored.
+      const colours = Buffer.from(Array.from({ length: 32 * 24 * 3 }, (_, i) => [230, 40, 60, 30, 200, 50][i % 6]));
+      const p3 = await sharp(colours, { raw: { width: 32, height: 24, channels: 3 } })
+        .withIccProfile('p3')
+        .png()
+        .toBuffer();
+      const [fromP3] = await diyml.predict(p3);
+      const throughProfile = await scores(sharp(p3));
+      expect(throughProfile[fromP3.labelIndex]).toBeCloseTo(fromP3.probability, 5);
+      const asStored = await scores(sharp(p3, { ignoreIcc: true }));
+      expect(Math.abs(asStored[0] - throughProfile[0])).toBeGreaterThan(0.001);
     } finally {
       diyml.dispose();
       await session.release();

@@ -26,7 +26,8 @@ function inputDescription(metadata: ModelMetadata): string {
       : 'RGB';
   return (
     `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${colour}, transparency flattened on white), ` +
-    `the photo turned upright by its EXIF orientation (as phones save them), ${fit} to ${width}×${height} (diyml resamples with Lanczos-3), ` +
+    `the photo turned upright by its EXIF orientation (as phones save them), its colours converted to sRGB by its embedded ICC profile ` +
+    `(iPhone photos are Display P3), ${fit} to ${width}×${height} (diyml resamples with Lanczos-3), ` +
     `each pixel value v in 0–255 mapped to ${low} + v × ${(high - low) / 255}.`
   );
 }
