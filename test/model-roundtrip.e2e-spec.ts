@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Zip, ZipDeflate, unzipSync } from 'fflate';
+import { Zip, ZipDeflate, unzipSync, zipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { ModelProto, prepareImage, type InputSpec } from '@diyml/ml';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colourPicture, colouredSquares, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
-import { keras2Sequential } from './fixtures/keras/keras-fixtures.js';
+import { keras2Sequential, keras3Functional } from './fixtures/keras/keras-fixtures.js';
 
 type Prediction = { label: string; probability: number };
 
@@ -271,5 +271,32 @@ describe('models taken out of diyml and brought back in', () => {
       );
       expect(predicted).toEqual(expected);
     }
+  }, 60_000);
+
+  it('refuses a zip holding two models (a folder of exports zipped whole) rather than import one of them, or a mix', async () => {
+    const project = await client.createProject('classification', ['red', 'blue'], 'two models');
+    const first = await importModel(project.id, await keras2Sequential(), 'first.h5', {
+      labels: 'red,blue',
+      inputRange: '0,1',
+    });
+    const second = await importModel(project.id, await keras3Functional(), 'second.keras', { labels: 'blue,red' });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const entries: Record<string, Uint8Array> = {};
+    for (const [folder, iteration] of [
+      ['first', first.body.id],
+      ['second', second.body.id],
+    ]) {
+      const zip = new Uint8Array((await download(project.id, iteration, 'tfjs').expect(200)).body as Buffer);
+      for (const [name, bytes] of Object.entries(unzipSync(zip))) entries[`exports/${folder}/${name}`] = bytes;
+    }
+    const both = await importModel(project.id, zipSync(entries), 'exports.zip');
+    expect({ status: both.status, code: both.body.code }).toEqual({ status: 400, code: 'INVALID_MODEL_ARCHIVE' });
+    expect(both.body.message).toContain('exports/first/model.json');
+    expect(both.body.message).toContain('exports/second/model.json');
+    const iterations = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(iterations.body.items).toHaveLength(2);
   }, 60_000);
 });

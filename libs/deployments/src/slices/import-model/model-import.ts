@@ -57,7 +57,7 @@ function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels
 /** Unzips the files a model is made of within the archive limits, off the event loop. */
 async function unpackModelArchive(zip: ZipSource, limits: ArchiveLimits): Promise<SerializedModel> {
   try {
-    return await unpackModelSafely(zip, limits);
+    return await unpackModelSafely(zip, limits, { oneModel: true });
   } catch (error) {
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
       throw invalid(`The file is not a model archive: ${error.message}`);
