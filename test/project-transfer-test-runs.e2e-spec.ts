@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { strFromU8, unzipSync } from 'fflate';
+import { strFromU8, unzipSync, Zip, ZipDeflate } from 'fflate';
 import type { Response } from 'superagent';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -10,6 +10,24 @@ const binary = (response: Response, callback: (error: Error | null, body: Buffer
   response.on('data', (chunk: Buffer) => chunks.push(chunk));
   response.on('end', () => callback(null, Buffer.concat(chunks)));
 };
+
+/** The zip's entries written again as a stream (as `zip -` does): sizes and CRCs in data descriptors after each entry. */
+function rezipAsStream(zip: Uint8Array): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  return new Promise((resolve, reject) => {
+    const writer = new Zip((error, chunk, final) => {
+      if (error) return reject(error);
+      chunks.push(chunk);
+      if (final) resolve(Buffer.concat(chunks));
+    });
+    for (const [name, bytes] of Object.entries(unzipSync(zip))) {
+      const entry = new ZipDeflate(name, { level: 1 });
+      writer.add(entry);
+      entry.push(bytes, true);
+    }
+    writer.end();
+  });
+}
 
 type TestRun = {
   status: string;
@@ -117,5 +135,13 @@ describe('project transfer of a test run on the test split, under a name in seve
       .field('name', 'Kopie – Ærø 🍄')
       .expect(201);
     expect(renamed.body.project.name).toBe('Kopie – Ærø 🍄');
+
+    // Unzipped and zipped again by a tool that writes as a stream (sizes and CRCs after each entry): the same project.
+    const restreamed = await client.http
+      .post('/v1/projects/import')
+      .set('Authorization', client.auth)
+      .attach('archive', Buffer.from(await rezipAsStream(archive.body as Buffer)), 'project.diyml.zip')
+      .expect(201);
+    expect(restreamed.body.contents).toEqual(imported.body.contents);
   }, 90_000);
 });
