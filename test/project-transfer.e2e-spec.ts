@@ -224,7 +224,7 @@ describe('projects move between installations: export, import with new ids, hist
     const exported = await exportProject(from, classification.id).expect(200);
     expect(exported.headers['content-type']).toBe('application/zip');
     expect(exported.headers['content-disposition']).toMatch(
-      /^attachment; filename="colours-\d{4}-\d{2}-\d{2}\.diyml\.zip"$/,
+      /^attachment; filename="colours-\d{4}-\d{2}-\d{2}\.diyml\.zip"; filename\*=UTF-8''colours-\d{4}-\d{2}-\d{2}\.diyml\.zip$/,
     );
     archive = exported.body;
     detectionArchive = (await exportProject(from, detection.id).expect(200)).body;

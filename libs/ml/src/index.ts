@@ -132,6 +132,7 @@ export { MOBILENET_V2_NSFWJS, registerBackbone, unregisterBackbone } from './bac
 export { loadBackbone, type LoadBackboneOptions } from './backbones/load-backbone.js';
 export { ensureBackboneWeights, readBackboneModel, type WeightSourceOptions } from './backbones/weight-sources.js';
 export { describeImportedBackbone } from './backbones/imported-backbone.js';
+export { describeForeignModel } from './models/foreign-model.js';
 export {
   decodeEmbeddingTable,
   embedEncodedImages,

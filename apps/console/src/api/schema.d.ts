@@ -703,7 +703,7 @@ export interface paths {
         };
         /**
          * The trained model, as a TensorFlow.js zip (default) or as ONNX
-         * @description format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: softmax probabilities in label order (classification), or the raw detection head. The file's doc_string says how to prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). 422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.
+         * @description format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: softmax probabilities in label order (classification), one sigmoid probability per label (multilabel), the model's own scores (a model imported from Keras or Teachable Machine), or the raw detection head. The file's doc_string says how to prepare the input (orientation, colours, resampling, letterbox) and decode the output; metadata_props hold `labels` (the iteration's, which name its predictions) and `diyml` (task, architecture, input size and range). 422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.
          */
         get: operations["downloadIterationModel"];
         put?: never;
@@ -12497,7 +12497,7 @@ export interface operations {
                      * @description A model zip, a Keras 2 .h5 or a Keras 3 .keras file.
                      */
                     model: string;
-                    /** @description Keras files: class names in model-output order (JSON array or comma-separated). */
+                    /** @description Keras files: class names in model-output order: a JSON array, one a line (a labels.txt, as curl -F "labels=<labels.txt" sends it; Teachable Machine's numbered "0 cat" lines too) or comma-separated. */
                     labels?: string;
                     /** @description Keras files: the input pixel range "low,high" (default "0,255"). */
                     inputRange?: string;

@@ -45,20 +45,38 @@ export function unpackModel(zip: Uint8Array): SerializedModel {
 /**
  * Reads a model zip on a worker thread within the archive limits (413 ARCHIVE_* when passed, 400
  * INVALID_ARCHIVE when not a zip): only model.json, metadata.json and *.bin are inflated. For archives that
- * come from outside (an import, read from its temporary file), and for loading stored ones without blocking the
- * event loop.
+ * come from outside (an import, read from its temporary file: `oneModel` refuses one holding two files of a name),
+ * and for loading stored ones without blocking the event loop (as they were imported).
  */
 export async function unpackModelSafely(
   zip: ZipSource,
   limits: ArchiveLimits,
+  { oneModel = false }: { oneModel?: boolean } = {},
 ): Promise<SerializedModel & { weights: Record<string, Uint8Array> }> {
   const archive = await unzipSafely(zip, {
     limits,
     omit: { pattern: MODEL_ARCHIVE_JUNK.source },
     rules: [{ pattern: MODEL_ARCHIVE_FILES.source, flags: MODEL_ARCHIVE_FILES.flags }],
   });
-  const byName = new Map(archive.entries.map(({ path, bytes }) => [path.split('/').pop() ?? path, bytes!]));
+  if (oneModel) requireOneModel(archive.entries.map(({ path }) => path));
+  const byName = new Map(archive.entries.map(({ path, bytes }) => [fileName(path), bytes!]));
   return modelFromFiles(byName);
+}
+
+const fileName = (path: string) => path.split('/').pop() ?? path;
+
+/**
+ * Refuses two files of one name in an archive that comes in (a folder of several exports zipped whole): taking
+ * either, or model.json of one and weights of another, would import a model the user did not mean.
+ */
+function requireOneModel(paths: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const other = seen.get(fileName(path));
+    if (other !== undefined)
+      throw new Error(`the archive holds more than one model (${other} and ${path}): send one model per archive`);
+    seen.set(fileName(path), path);
+  }
 }
 
 /** The serialized model in an archive's files, keyed by file name without folders. */

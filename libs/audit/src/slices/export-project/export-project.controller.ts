@@ -5,14 +5,27 @@ import { PassThrough } from 'node:stream';
 import { ApiErrors, type AuthenticatedUser, ClientGone, CurrentUser, UuidParam } from '@diyml/core';
 import { ProjectExporter } from './project-exporter.js';
 
-/** A file name that is safe in a Content-Disposition header whatever the project is called. */
-function archiveFileName(name: string, exportedAt: string): string {
-  const safe =
+/**
+ * The attachment's file name, named after the project: in full as UTF-8 (filename*, RFC 6266, which browsers
+ * use), and in ASCII letters alone for older clients (a name in another script then reads 'project').
+ */
+function archiveDisposition(name: string, exportedAt: string): string {
+  const day = exportedAt.slice(0, 10);
+  const ascii =
     name
       .replace(/[^A-Za-z0-9._-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 60) || 'project';
-  return `${safe}-${exportedAt.slice(0, 10)}.diyml.zip`;
+  // Whole characters (an emoji is two UTF-16 units); no separators, control characters nor lone surrogates.
+  const full = Array.from(name.replace(/[/\\\p{Cc}\p{Cs}]+/gu, '-'))
+    .slice(0, 100)
+    .join('');
+  // RFC 5987 takes neither ' ( ) * unencoded, which encodeURIComponent leaves.
+  const encoded = encodeURIComponent(`${full}-${day}.diyml.zip`).replace(
+    /['()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}-${day}.diyml.zip"; filename*=UTF-8''${encoded}`;
 }
 
 @ApiTags('audit')
@@ -58,7 +71,7 @@ export class ExportProjectController {
     });
     return new StreamableFile(out, {
       type: 'application/zip',
-      disposition: `attachment; filename="${archiveFileName(content.manifest.project.name, content.manifest.exportedAt)}"`,
+      disposition: archiveDisposition(content.manifest.project.name, content.manifest.exportedAt),
     });
   }
 }

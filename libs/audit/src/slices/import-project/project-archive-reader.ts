@@ -17,6 +17,7 @@ import {
   requiredBlobs,
 } from '../export-project/project-archive.js';
 import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
+import { mayBeJsonBlob } from './project-remap.js';
 
 export const ProjectImportErrors = {
   ARCHIVE_REQUIRED: 'ARCHIVE_REQUIRED',
@@ -290,7 +291,7 @@ export async function readBlobs(zip: ZipArchive, required: ReadonlySet<string>, 
         if (!first.done) yield head;
         for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
       })();
-      if (head.length === 0 || head[0] === 0x7b /* { */) {
+      if (head.length === 0 || mayBeJsonBlob(head[0])) {
         const bytes = await bytesOf(Readable.from(all));
         if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw mismatch();
         await sink.whole(sha256, bytes);

@@ -146,6 +146,30 @@ describe('remapProject', () => {
     });
   });
 
+  it("keeps the image metadata users wrote, UUIDs of their own included, and points values naming the project's images at the copies", () => {
+    const sample = '77777777-7777-4777-8777-777777777777';
+    const reviewer = '12121212-1212-4212-8212-121212121212';
+    const metadata = { sampleId: sample, reviewedBy: reviewer, sameAs: IMAGE, site: 'Ærø' };
+    const again = remapProject(
+      archiveOf(
+        [...archive.events, event(`image-${IMAGE}`, 'ImageMetadataSet', { imageId: IMAGE, metadata })],
+        [manifestBytes, image, model],
+      ),
+      {
+        newId: () => `00000000-0000-4000-8000-${String((counter += 1)).padStart(12, '0')}`,
+        importerId: IMPORTER,
+        unusableKeyHash: () => 'd'.repeat(64),
+      },
+    );
+    expect(again.events.at(-1)!.data.metadata).toEqual({
+      sampleId: sample,
+      reviewedBy: reviewer,
+      sameAs: again.ids.get(IMAGE),
+      site: 'Ærø',
+    });
+    expect(again.ids.has(sample)).toBe(false);
+  });
+
   it('replaces deployment key hashes, so the exported key does not open the copy', () => {
     expect(text).not.toContain(OLD_KEY_HASH);
     expect(remapped.events.find((e) => e.type === 'ModelDeployed')!.data.keyHash).toBe('d'.repeat(64));

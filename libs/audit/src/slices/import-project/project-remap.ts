@@ -10,6 +10,11 @@ const SHA256_ANYWHERE = /[0-9a-f]{64}/g;
 const USER_FIELD = /^(ownerId|userId)$|By$/;
 /** Fields naming something of another installation (where an imported project came from): kept as they are. */
 const ELSEWHERE_FIELD = /^source[A-Z]/;
+/**
+ * Fields whose values users write (an image's metadata): a UUID there is theirs (a sample's, a camera's), never an id
+ * of the archive, even under a key ending in "By". A value equal to an id of the archive still follows it.
+ */
+const USER_WRITTEN_FIELD = 'metadata';
 /** Deployment key hashes: an imported deployment must not answer to the key it had where it came from. */
 const KEY_HASH_FIELD = 'keyHash';
 
@@ -28,6 +33,7 @@ export interface RemappedEvent extends DomainEvent<string, Record<string, unknow
 }
 
 function collectIds(value: unknown, ids: Set<string>, users: Set<string>, key = ''): void {
+  if (key === USER_WRITTEN_FIELD) return;
   if (Array.isArray(value)) {
     for (const item of value) collectIds(item, ids, users, key);
   } else if (typeof value === 'object' && value !== null) {
@@ -114,9 +120,17 @@ export class ProjectRemap {
     text.replace(UUID_ANYWHERE, (id) => this.replacements.get(id.toLowerCase()) ?? id);
 }
 
-/** The blob's JSON text with the ids replaced, when it is a JSON object that names any; else null (kept as is). */
+/**
+ * Whether a blob starting with this byte may be JSON naming ids: an object (a dataset manifest) or an array (a test
+ * run's predictions, each naming its image). Images, models and embedding tables never start so.
+ */
+export function mayBeJsonBlob(firstByte: number | undefined): boolean {
+  return firstByte === 0x7b /* { */ || firstByte === 0x5b; /* [ */
+}
+
+/** The blob's JSON text with the ids replaced, when it is JSON that names any; else null (kept as is). */
 function rewriteJsonBlob(bytes: Uint8Array, replaceIds: (text: string) => string): string | null {
-  if (bytes[0] !== 0x7b /* { */) return null;
+  if (!mayBeJsonBlob(bytes[0])) return null;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

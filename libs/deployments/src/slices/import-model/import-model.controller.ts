@@ -67,7 +67,9 @@ export class ImportModelController {
         },
         labels: {
           type: 'string',
-          description: 'Keras files: class names in model-output order (JSON array or comma-separated).',
+          description:
+            'Keras files: class names in model-output order: a JSON array, one a line (a labels.txt, as curl -F "labels=<labels.txt" sends it; ' +
+            'Teachable Machine\'s numbered "0 cat" lines too) or comma-separated.',
         },
         inputRange: { type: 'string', description: 'Keras files: the input pixel range "low,high" (default "0,255").' },
       },

@@ -17,6 +17,7 @@ import {
   type WeightsManifestJson,
 } from '@diyml/ml';
 import { isHdf5File, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
+import { labelNameKey } from '@diyml/projects';
 import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
@@ -56,7 +57,7 @@ function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels
 /** Unzips the files a model is made of within the archive limits, off the event loop. */
 async function unpackModelArchive(zip: ZipSource, limits: ArchiveLimits): Promise<SerializedModel> {
   try {
-    return await unpackModelSafely(zip, limits);
+    return await unpackModelSafely(zip, limits, { oneModel: true });
   } catch (error) {
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
       throw invalid(`The file is not a model archive: ${error.message}`);
@@ -126,18 +127,19 @@ export async function inspectModelArchive(zip: ZipSource, limits: ModelImportLim
 }
 
 /**
- * The project's labels for the model's outputs, matched by name (exactly, else ignoring case). Labels are
- * never created by an import: a name the project lacks is a 400 listing them all.
+ * The project's labels for the model's outputs, matched by name (exactly, else as the project compares names:
+ * ignoring case and Unicode form). Labels are never created by an import: a name the project lacks is a 400
+ * listing them all.
  */
 export function mapLabels(
   modelLabels: readonly string[],
   projectLabels: readonly { id: string; name: string }[],
 ): { id: string; name: string }[] {
   const exact = new Map(projectLabels.map((label) => [label.name, label]));
-  const folded = new Map(projectLabels.map((label) => [label.name.toLowerCase(), label]));
+  const folded = new Map(projectLabels.map((label) => [labelNameKey(label.name), label]));
   const unknown: string[] = [];
   const mapped = modelLabels.map((name) => {
-    const label = exact.get(name) ?? folded.get(name.toLowerCase());
+    const label = exact.get(name) ?? folded.get(labelNameKey(name));
     if (!label) unknown.push(name);
     return label ? { id: label.id, name: label.name } : { id: '', name };
   });
@@ -163,7 +165,10 @@ export function mapLabels(
 
 /** What a Keras file does not say about itself, sent beside it as form fields. */
 export interface KerasImportFields {
-  /** Class names in model-output order: a JSON array, or names separated by commas. */
+  /**
+   * Class names in model-output order: a JSON array, names one a line (a labels.txt; Teachable Machine's Keras export
+   * numbers them, "0 cat"), or names separated by commas.
+   */
   labels?: string;
   /** The pixel range the model's input expects, "low,high" (default 0,255: what Keras's image loading gives). */
   inputRange?: string;
@@ -171,17 +176,30 @@ export interface KerasImportFields {
 
 export const DEFAULT_KERAS_INPUT_RANGE: [number, number] = [0, 255];
 
+/** A labels file's lines: blank ones left out, and Teachable Machine's numbering ("0 cat", "1 dog") taken off. */
+function labelLines(text: string): string[] {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const numbered = lines.map((line) => /^(\d+)\s+(\S.*)$/.exec(line));
+  return numbered.every((match, index) => match && Number(match[1]) === index)
+    ? numbered.map((match) => match![2])
+    : lines;
+}
+
 function kerasLabels(field: string | undefined): string[] {
   const missing = () =>
     DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
-      'A Keras file does not name its classes: send them in the form field "labels", in model-output order, as a JSON array or separated by commas.',
+      'A Keras file does not name its classes: send them in the form field "labels", in model-output order, as a JSON array, one a line or separated by commas.',
     );
+  // trim() takes a byte-order mark off too, which a labels file saved on Windows starts with.
   const text = field?.trim();
   if (!text) throw missing();
   let names: unknown;
   try {
-    names = text.startsWith('[') ? JSON.parse(text) : text.split(',');
+    names = text.startsWith('[') ? JSON.parse(text) : /[\r\n]/.test(text) ? labelLines(text) : text.split(',');
   } catch {
     throw DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
@@ -191,7 +209,7 @@ function kerasLabels(field: string | undefined): string[] {
   if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
     throw DomainError.validation(
       DeploymentErrors.MODEL_LABELS_MISSING,
-      'The field "labels" must be a JSON array of strings, or names separated by commas.',
+      'The field "labels" must be a JSON array of strings, names one a line, or names separated by commas.',
     );
   }
   const labels = (names as string[]).map((name) => name.trim());

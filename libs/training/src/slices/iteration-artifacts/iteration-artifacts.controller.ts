@@ -97,8 +97,10 @@ export class IterationArtifactsController {
       'format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). ' +
       'format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: ' +
       'float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: ' +
-      "softmax probabilities in label order (classification), or the raw detection head. The file's doc_string says how to " +
-      'prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). ' +
+      "softmax probabilities in label order (classification), one sigmoid probability per label (multilabel), the model's own " +
+      "scores (a model imported from Keras or Teachable Machine), or the raw detection head. The file's doc_string says how to " +
+      'prepare the input (orientation, colours, resampling, letterbox) and decode the output; metadata_props hold `labels` (the ' +
+      "iteration's, which name its predictions) and `diyml` (task, architecture, input size and range). " +
       '422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.',
   })
   @ApiProduces('application/zip', 'application/octet-stream')
@@ -123,7 +125,10 @@ export class IterationArtifactsController {
     }
     const zip = await this.blobs.get(iteration.model.sha256);
     if (query.format === 'onnx') {
-      const onnx = await exportOnnx(zip);
+      const onnx = await exportOnnx(
+        zip,
+        iteration.labels.map((label) => label.name),
+      );
       return new StreamableFile(onnx, {
         type: 'application/octet-stream',
         disposition: `attachment; filename="iteration-${iteration.number}-model.onnx"`,
