@@ -48,6 +48,47 @@ describe('the dataset an iteration trains and validates on', () => {
     ]);
   });
 
+  it('reproduces on the frozen dataset after photos were removed, relabeled and added and a label renamed', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    const reds = await client.upload(project.id, await colouredSquares(RED, 6, 11), { label: 'red' }, 'red');
+    const blues = await client.upload(project.id, await colouredSquares(BLUE, 6, 12), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, SMALL_CNN);
+    const original = await client.waitForIteration(project.id, queued.id);
+    expect(original.status).toBe('completed');
+    const metrics = await as(client.http.get(`/v1/projects/${project.id}/iterations/${queued.id}/metrics`)).expect(200);
+    // The metrics asked for at the default threshold are the ones training reported.
+    expect({ accuracy: metrics.body.accuracy, confusionMatrix: metrics.body.confusionMatrix }).toEqual({
+      accuracy: original.metrics.accuracy,
+      confusionMatrix: original.metrics.confusionMatrix,
+    });
+
+    await as(client.http.delete(`/v1/projects/${project.id}/images/${reds[0].id}`)).expect(204);
+    await as(client.http.put(`/v1/projects/${project.id}/images/${blues[0].id}/label`))
+      .send({ label: 'red' })
+      .expect(200);
+    await as(client.http.patch(`/v1/projects/${project.id}/labels/${project.labels.blue}`))
+      .send({ name: 'navy' })
+      .expect(200);
+    await client.upload(project.id, await colouredSquares(RED, 2, 13), { label: 'red' }, 'new-red');
+
+    const reproduction = await as(
+      client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`),
+    ).expect(202);
+    const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
+    expect(reproduced).toMatchObject({
+      status: 'completed',
+      imageCount: 12,
+      manifestSha256: original.manifestSha256,
+      reproduction: { sameMetrics: true, sameModel: true },
+    });
+    expect(reproduced.metrics.confusionMatrix.labels).toEqual(['red', 'blue']);
+    const dataset = await as(client.http.get(`/v1/projects/${project.id}/iterations/${reproduced.id}/dataset`)).expect(
+      200,
+    );
+    expect(dataset.body.labels.map((label: { name: string }) => label.name)).toEqual(['red', 'blue']);
+    expect(dataset.body.images.map((image: { id: string }) => image.id)).toContain(reds[0].id);
+  });
+
   it('trains and validates a detector on its photos with boxes only, as the analysis says', async () => {
     const project = await client.createProject('detection', ['red', 'blue']);
     const scenes = await squareScenes([RED, BLUE], 40, 21);

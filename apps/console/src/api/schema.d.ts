@@ -10774,7 +10774,7 @@ export interface operations {
     getIterationMetrics: {
         parameters: {
             query?: {
-                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
+                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for multilabel and detection. */
                 threshold?: number;
                 /** @description Detection: IoU a box needs to match. */
                 overlapThreshold?: number;
@@ -15162,7 +15162,7 @@ export interface operations {
     getTestRunMetrics: {
         parameters: {
             query?: {
-                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
+                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for multilabel and detection. */
                 threshold?: number;
                 /** @description Detection: IoU a box needs to match. */
                 overlapThreshold?: number;
