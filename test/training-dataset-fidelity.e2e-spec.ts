@@ -48,6 +48,20 @@ describe('the dataset an iteration trains and validates on', () => {
     ]);
   });
 
+  it('holds out validationSplit of a multilabel project although an untagged photo sits in the validation split', async () => {
+    const project = await client.createProject('multilabel', ['red', 'blue']);
+    const pictures = (colours: ('red' | 'blue')[], seeds: number[]) =>
+      Promise.all(seeds.map((seed) => colourPicture(colours, seed)));
+    await client.upload(project.id, await pictures(['red'], [40, 41, 42, 43, 44, 45]), { labels: '["red"]' }, 'red');
+    await client.upload(project.id, await pictures(['blue'], [50, 51, 52, 53, 54, 55]), { labels: '["blue"]' }, 'blue');
+    await client.upload(project.id, [await colourPicture([], 56)], { split: 'validation' }, 'untagged');
+
+    const queued = await client.train(project.id, SMALL_CNN);
+    const iteration = await client.waitForIteration(project.id, queued.id);
+    expect(iteration).toMatchObject({ status: 'completed', imageCount: 12, trainCount: 10, validationCount: 2 });
+    expect(iteration.metrics.perLabel.map((label: { support: number }) => label.support)).toEqual([1, 1]);
+  });
+
   it('reproduces on the frozen dataset after photos were removed, relabeled and added and a label renamed', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     const reds = await client.upload(project.id, await colouredSquares(RED, 6, 11), { label: 'red' }, 'red');
