@@ -3671,7 +3671,7 @@ export interface components {
             split: "train" | "validation" | "test";
             /**
              * Format: uuid
-             * @description Classification: its label (an id of `labels`), null when unlabeled; detection images have boxes.
+             * @description Classification: its label (an id of `labels`); null only in datasets frozen before unlabeled images were left out. Detection images have boxes.
              */
             labelId: string | null;
             /** @description Detection: its boxes; empty for classification. */
@@ -3687,9 +3687,9 @@ export interface components {
             projectId: string;
             /** @enum {string} */
             task: "classification" | "multilabel" | "detection";
-            /** @description The labels its images use, as named when it was frozen. */
+            /** @description The labels the model learns, as named when it was frozen. */
             labels: components["schemas"]["LabelDto"][];
-            /** @description The images included in training when it was frozen, ordered by sha256. */
+            /** @description The included images the model learns from or is validated on when it was frozen (labeled, or with boxes for detection; test-split ones too), ordered by sha256. */
             images: components["schemas"]["ManifestImageDto"][];
         };
         ImageRefDto: {
@@ -10774,7 +10774,7 @@ export interface operations {
     getIterationMetrics: {
         parameters: {
             query?: {
-                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
+                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for multilabel and detection. */
                 threshold?: number;
                 /** @description Detection: IoU a box needs to match. */
                 overlapThreshold?: number;
@@ -15162,7 +15162,7 @@ export interface operations {
     getTestRunMetrics: {
         parameters: {
             query?: {
-                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
+                /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for multilabel and detection. */
                 threshold?: number;
                 /** @description Detection: IoU a box needs to match. */
                 overlapThreshold?: number;

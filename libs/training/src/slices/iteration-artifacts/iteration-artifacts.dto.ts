@@ -26,7 +26,9 @@ export class ManifestImageDto implements ManifestImage {
     type: String,
     format: 'uuid',
     nullable: true,
-    description: 'Classification: its label (an id of `labels`), null when unlabeled; detection images have boxes.',
+    description:
+      'Classification: its label (an id of `labels`); null only in datasets frozen before unlabeled images were left ' +
+      'out. Detection images have boxes.',
   })
   labelId: string | null;
   @ApiProperty({ type: [ManifestRegionDto], description: 'Detection: its boxes; empty for classification.' })
@@ -38,11 +40,13 @@ export class DatasetManifestDto implements DatasetManifest {
   @ApiProperty({ enum: [1], description: 'Version of the manifest format.' }) v: 1;
   @ApiProperty({ format: 'uuid' }) projectId: string;
   @ApiProperty({ enum: ['classification', 'multilabel', 'detection'] }) task: Task;
-  @ApiProperty({ type: [LabelDto], description: 'The labels its images use, as named when it was frozen.' })
+  @ApiProperty({ type: [LabelDto], description: 'The labels the model learns, as named when it was frozen.' })
   labels: LabelDto[];
   @ApiProperty({
     type: [ManifestImageDto],
-    description: 'The images included in training when it was frozen, ordered by sha256.',
+    description:
+      'The included images the model learns from or is validated on when it was frozen (labeled, or with boxes for ' +
+      'detection; test-split ones too), ordered by sha256.',
   })
   images: ManifestImageDto[];
 }

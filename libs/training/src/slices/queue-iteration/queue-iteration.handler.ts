@@ -71,9 +71,12 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       );
     }
     const manifest = manifestOf(project, images);
-    // 'auto' is resolved now, from the frozen dataset, so the iteration records (and a reproduction repeats) its choice.
-    if (config.architecture === AUTO_ARCHITECTURE)
-      config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
+    // 'auto' is resolved now, from the included images as GET …/architecture-choice tells, so the iteration records
+    // (and a reproduction repeats) its choice.
+    if (config.architecture === AUTO_ARCHITECTURE) {
+      const included = images.filter((image) => image.included);
+      config = { ...config, architecture: chooseArchitecture(project.type, included).id };
+    }
     const usesBackbone = getArchitecture(config.architecture).usesBackbone === true;
     if (usesBackbone && config.baseIterationId === null)
       await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
@@ -192,10 +195,15 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
   }
 }
 
-/** The images a model trains and validates on, and the labels it learns, in the project's label order. */
+/**
+ * The images a model trains and validates on, and the labels it learns, in the project's label order. An image that
+ * teaches nothing is left out (unlabeled, a detection photo without boxes, a label the model does not learn): it would
+ * take a validation photo's place, or teach a detector that its objects are background.
+ */
 function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQueries['listAll']>>): DatasetManifest {
   const included = images.filter((image) => image.included);
-  const used = new Set(included.flatMap((image) => image.labelIds));
+  // The labels of training photos, as readiness counts them: it asks each for enough.
+  const trained = new Set(included.filter((image) => image.split === 'train').flatMap((image) => image.labelIds));
   const negativeId = project.labels.find((label) => label.negative)?.id ?? null;
   const isNegative = (image: (typeof images)[number]) =>
     negativeId !== null && (image.labelId === negativeId || image.labelSet.includes(negativeId));
@@ -203,14 +211,22 @@ function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQuer
   // can then answer "none of these" (a photo of none of the labels gets the negative label). A multilabel model does
   // not: its images are images of no label, learned with every label absent (see ManifestImage.negative).
   const negativeIsClass = project.type === 'classification';
+  const labels = project.labels
+    .filter((label) => trained.has(label.id) && (label.id !== negativeId || negativeIsClass))
+    .map(({ id, name }) => ({ id, name }));
+  const learned = new Set(labels.map((label) => label.id));
+  const teaches = (image: (typeof images)[number]) =>
+    project.type === 'classification'
+      ? image.labelId !== null && learned.has(image.labelId)
+      : project.type === 'multilabel'
+        ? isNegative(image) || image.labelSet.some((labelId) => learned.has(labelId))
+        : image.regions.some((region) => learned.has(region.labelId));
   return {
     v: 1,
     projectId: project.id,
     task: project.type,
-    labels: project.labels
-      .filter((label) => used.has(label.id) && (label.id !== negativeId || negativeIsClass))
-      .map(({ id, name }) => ({ id, name })),
-    images: included.map((image) => ({
+    labels,
+    images: included.filter(teaches).map((image) => ({
       id: image.id,
       sha256: image.sha256,
       filename: image.filename,

@@ -9,7 +9,7 @@ export class MetricsQueryDto {
     maximum: 1,
     description:
       'Predictions below this probability count as none. Default: 0 for classification (every image gets its most ' +
-      'probable label), 0.5 for detection.',
+      'probable label), 0.5 for multilabel and detection.',
   })
   @IsOptional()
   @Type(() => Number)
