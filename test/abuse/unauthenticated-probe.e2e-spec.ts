@@ -126,6 +126,31 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     expect(tag.status).toBe(200);
   });
 
+  it('reads no image or video sent to a prediction route whose deployment id is not a UUID: 400 INVALID_ID at once', async () => {
+    // Each promises 30 MiB (within PREDICT_MAX_IMAGE_BYTES and VIDEO_MAX_BYTES) and sends 5 bytes. The key guards let
+    // such an id through to the route's own check, which ran after the body was read: each anonymous request held up
+    // to 32 MiB in memory (a video: 200 MiB on disk) before its 400, and one that stopped sending got a 408 after 5 s.
+    const answer = async (path: string, type: string, headers: Record<string, string>) => {
+      const response = await sendWithoutEnding(baseUrl, 'POST', path, {
+        body: Buffer.from('abcde'),
+        headers: { 'content-type': type, 'content-length': String(30 * 1024 * 1024), ...headers },
+        from: ADDRESS.bodies,
+      });
+      return `${path} ${type.split(';')[0]} ${response.status} ${String(response.body.code)} ${response.bytes < MAX_ERROR_BYTES ? 'small' : 'large'}`;
+    };
+    const attempts: Array<[string, string, Record<string, string>]> = [
+      ['/v1/predict/not-a-uuid', 'image/png', {}],
+      ['/v1/predict/not-a-uuid', 'multipart/form-data; boundary=probe', { 'x-api-key': deploymentKey }],
+      ['/v1/predict/not-a-uuid/videos', 'multipart/form-data; boundary=probe', { 'x-api-key': 'dpk_guess' }],
+      ['/v1/shared-models/not-a-uuid/predict', 'image/png', { authorization: auth }],
+    ];
+    const answers: string[] = [];
+    for (const [path, type, headers] of attempts) answers.push(await answer(path, type, headers));
+    expect(answers).toEqual(
+      attempts.map(([path, type]) => `${path} ${type.split(';')[0]} 400 INVALID_ID small`),
+    );
+  });
+
   it('answers fifty anonymous JSON bodies of 0.95 MiB (within JSON_MAX_BYTES) sent to routes behind a login or a key with 401, parsing none, the api staying live', async () => {
     const body = Buffer.from(
       `{"items":[${Array.from({ length: 36_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`,
