@@ -258,6 +258,12 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
       ['qs nesting 1,000 deep', () => get(`/v1/projects?a${'[0]'.repeat(1000)}=1`), 401, 'UNAUTHENTICATED'],
       ['a broken percent-encoding in a path parameter', () => get('/v1/projects/%E0%A4%A'), 400, 'BAD_REQUEST'],
       ['a lone surrogate in a path parameter', () => get('/v1/projects/%ED%A0%80'), 400, 'BAD_REQUEST'],
+      [
+        'an absolute-form target whose host cannot be parsed',
+        () => raw('GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n'),
+        400,
+        'MALFORMED_REQUEST',
+      ],
       ['an encoded traversal', () => get('/docs/..%2f..%2f..%2fpackage.json'), 404, 'NOT_FOUND'],
       ['an encoded backslash traversal', () => get('/assets/..%5c..%5cpackage.json'), 404, 'NOT_FOUND'],
       [
