@@ -235,8 +235,9 @@ describe(`request bodies that stop arriving (BODY_IDLE_TIMEOUT_SECONDS=${IDLE_SE
   it('answers a request whose target cannot be parsed (`POST http://[::1`) with 400 MALFORMED_REQUEST before its body', async () => {
     // Express routes such a request past every middleware, this timeout included, to an HTML 404 written once the
     // whole body arrived: a connection whose body never came stayed open for REQUEST_TIMEOUT_SECONDS (an hour).
-    const target = head('POST', '/v1/auth/login', 'application/json', 100, false).replace('/v1/auth/login', 'http://[::1');
-    const answer = await dribble(baseUrl, target, [], { gapMs: 0 });
+    const answer = await dribble(baseUrl, head('POST', 'http://[::1', 'application/json', 100, false), [], {
+      gapMs: 0,
+    });
     expect({ status: answer.status, code: answer.code, closed: answer.closed }).toEqual({
       status: 400,
       code: 'MALFORMED_REQUEST',

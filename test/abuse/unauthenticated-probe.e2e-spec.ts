@@ -146,9 +146,7 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     ];
     const answers: string[] = [];
     for (const [path, type, headers] of attempts) answers.push(await answer(path, type, headers));
-    expect(answers).toEqual(
-      attempts.map(([path, type]) => `${path} ${type.split(';')[0]} 400 INVALID_ID small`),
-    );
+    expect(answers).toEqual(attempts.map(([path, type]) => `${path} ${type.split(';')[0]} 400 INVALID_ID small`));
   });
 
   it('answers fifty anonymous JSON bodies of 0.95 MiB (within JSON_MAX_BYTES) sent to routes behind a login or a key with 401, parsing none, the api staying live', async () => {
