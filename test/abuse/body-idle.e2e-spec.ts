@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -229,6 +230,43 @@ describe(`request bodies that stop arriving (BODY_IDLE_TIMEOUT_SECONDS=${IDLE_SE
       code: 'BODY_IDLE_TIMEOUT',
       closed: true,
     });
+  });
+
+  it('answers a request whose target cannot be parsed (`POST http://[::1`) with 400 MALFORMED_REQUEST before its body', async () => {
+    // Express routes such a request past every middleware, this timeout included, to an HTML 404 written once the
+    // whole body arrived: a connection whose body never came stayed open for REQUEST_TIMEOUT_SECONDS (an hour).
+    const answer = await dribble(baseUrl, head('POST', 'http://[::1', 'application/json', 100, false), [], {
+      gapMs: 0,
+    });
+    expect({ status: answer.status, code: answer.code, closed: answer.closed }).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+      closed: true,
+    });
+  });
+
+  it("answers GETs of Swagger UI's files that promise a body they never send while each is first compressed, the api staying up", async () => {
+    // Each file is compressed at its first request (seconds for all of them at once). A 408 sent meanwhile left the
+    // compressed file to be sent on an answer already gone: "Cannot set headers after they are sent", an unhandled
+    // rejection, which ends the api's process (Node's default).
+    const directory = (createRequire(import.meta.url)('swagger-ui-dist/absolute-path.js') as () => string)();
+    const files = readdirSync(directory).filter((file) => /\.(js|css|map)$/.test(file));
+    expect(files.length).toBeGreaterThan(10);
+    const rejections: unknown[] = [];
+    const collect = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', collect);
+    try {
+      const answers = await Promise.all(
+        files.map((file) => dribble(baseUrl, head('GET', `/docs/${file}`, 'text/plain', 1, false), [], { gapMs: 0 })),
+      );
+      expect(answers.map(({ status }) => status).filter((status) => status !== 200 && status !== 408)).toEqual([]);
+      // Rejections of the last compressions come after their answers.
+      await sleep(IDLE_SECONDS * 1000);
+      expect((await testApp.http.get('/health')).status).toBe(200);
+    } finally {
+      process.off('unhandledRejection', collect);
+    }
+    expect(rejections.map(String)).toEqual([]);
   });
 
   it('takes a slow but steady upload that lasts longer than the timeout', async () => {

@@ -126,6 +126,29 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     expect(tag.status).toBe(200);
   });
 
+  it('reads no image or video sent to a prediction route whose deployment id is not a UUID: 400 INVALID_ID at once', async () => {
+    // Each promises 30 MiB (within PREDICT_MAX_IMAGE_BYTES and VIDEO_MAX_BYTES) and sends 5 bytes. The key guards let
+    // such an id through to the route's own check, which ran after the body was read: each anonymous request held up
+    // to 32 MiB in memory (a video: 200 MiB on disk) before its 400, and one that stopped sending got a 408 after 5 s.
+    const answer = async (path: string, type: string, headers: Record<string, string>) => {
+      const response = await sendWithoutEnding(baseUrl, 'POST', path, {
+        body: Buffer.from('abcde'),
+        headers: { 'content-type': type, 'content-length': String(30 * 1024 * 1024), ...headers },
+        from: ADDRESS.bodies,
+      });
+      return `${path} ${type.split(';')[0]} ${response.status} ${String(response.body.code)} ${response.bytes < MAX_ERROR_BYTES ? 'small' : 'large'}`;
+    };
+    const attempts: Array<[string, string, Record<string, string>]> = [
+      ['/v1/predict/not-a-uuid', 'image/png', {}],
+      ['/v1/predict/not-a-uuid', 'multipart/form-data; boundary=probe', { 'x-api-key': deploymentKey }],
+      ['/v1/predict/not-a-uuid/videos', 'multipart/form-data; boundary=probe', { 'x-api-key': 'dpk_guess' }],
+      ['/v1/shared-models/not-a-uuid/predict', 'image/png', { authorization: auth }],
+    ];
+    const answers: string[] = [];
+    for (const [path, type, headers] of attempts) answers.push(await answer(path, type, headers));
+    expect(answers).toEqual(attempts.map(([path, type]) => `${path} ${type.split(';')[0]} 400 INVALID_ID small`));
+  });
+
   it('answers fifty anonymous JSON bodies of 0.95 MiB (within JSON_MAX_BYTES) sent to routes behind a login or a key with 401, parsing none, the api staying live', async () => {
     const body = Buffer.from(
       `{"items":[${Array.from({ length: 36_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`,
@@ -233,6 +256,12 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
       ['qs nesting 1,000 deep', () => get(`/v1/projects?a${'[0]'.repeat(1000)}=1`), 401, 'UNAUTHENTICATED'],
       ['a broken percent-encoding in a path parameter', () => get('/v1/projects/%E0%A4%A'), 400, 'BAD_REQUEST'],
       ['a lone surrogate in a path parameter', () => get('/v1/projects/%ED%A0%80'), 400, 'BAD_REQUEST'],
+      [
+        'an absolute-form target whose host cannot be parsed',
+        () => raw('GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n'),
+        400,
+        'MALFORMED_REQUEST',
+      ],
       ['an encoded traversal', () => get('/docs/..%2f..%2f..%2fpackage.json'), 404, 'NOT_FOUND'],
       ['an encoded backslash traversal', () => get('/assets/..%5c..%5cpackage.json'), 404, 'NOT_FOUND'],
       [

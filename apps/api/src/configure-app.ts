@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import {
   answerMalformedRequests,
+  answerUnparsableTargets,
   answerUnknownRoutes,
   type BodyRoute,
   type DocumentedOperation,
@@ -46,6 +47,7 @@ export function configureApp(
     total: settings.MAX_CONNECTIONS ?? defaultMaxConnections(),
     perClient: settings.MAX_CONNECTIONS_PER_CLIENT,
   });
+  answerUnparsableTargets(server);
   limitRequestsInFlight(server, MAX_REQUESTS_IN_FLIGHT_PER_CONNECTION);
   server.requestTimeout = settings.REQUEST_TIMEOUT_SECONDS * 1000;
   answerMalformedRequests(server);

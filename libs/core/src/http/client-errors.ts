@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { ErrorBody } from './domain-exception.filter.js';
@@ -53,5 +53,45 @@ export function answerMalformedRequests(server: Server): void {
       `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\nConnection: close\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
+  });
+}
+
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+const UNPARSABLE_TARGET: ErrorBody = {
+  statusCode: 400,
+  code: 'MALFORMED_REQUEST',
+  message: 'The request target is not a path or an absolute URL: send a path such as /v1/projects.',
+};
+const UNPARSABLE_TARGET_BODY = JSON.stringify(UNPARSABLE_TARGET);
+
+/** A path (`/v1/…`), `*` (OPTIONS), or an absolute URL (a proxy's form) whose host and port can be read. */
+function isParsableTarget(url = '/'): boolean {
+  return url.startsWith('/') || url === '*' || URL.canParse(url);
+}
+
+/**
+ * Answers 400 MALFORMED_REQUEST, and closes the connection, when the request target is an absolute URL that cannot
+ * be parsed (`POST http://[::1`). Express's router cannot read its path and skips every middleware (error body,
+ * security headers, body limits, the body idle timeout) to an HTML 404 written once the whole body has arrived: a
+ * body that never came held the connection for REQUEST_TIMEOUT_SECONDS. Call it once the app's request listener is
+ * attached.
+ */
+export function answerUnparsableTargets(server: Server): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  if (listeners.length === 0)
+    throw new Error("answerUnparsableTargets needs the server's request listener attached first");
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (isParsableTarget(request.url)) {
+      for (const listener of listeners) listener.call(server, request, response);
+      return;
+    }
+    response.shouldKeepAlive = false;
+    response.writeHead(400, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(UNPARSABLE_TARGET_BODY),
+    });
+    response.end(UNPARSABLE_TARGET_BODY);
   });
 }

@@ -54,6 +54,8 @@ function sendVariant(
   type: string,
   cacheControl: string,
 ): void {
+  // Answered while the file was first compressed (408 to a body that stopped arriving): setting headers now throws.
+  if (response.headersSent) return;
   const encoding = (request as Request).acceptsEncodings('br', 'gzip', 'identity') || 'identity';
   const body = encoding === 'br' ? variants.br : encoding === 'gzip' ? variants.gzip : variants.identity;
   response.setHeader('Content-Type', type);

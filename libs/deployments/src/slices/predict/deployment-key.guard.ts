@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthThrottle, Clock, DomainError, isUuid } from '@diyml/core';
+import { AuthThrottle, Clock, DomainError, invalidIdError, isUuid } from '@diyml/core';
 import { deploymentKeyMatches } from '../../domain/api-key.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENT_KEY_CALLER } from '../../domain/usage.events.js';
@@ -19,8 +19,8 @@ export function presentedKey(request: Request): string | undefined {
 }
 
 /**
- * Authenticates a prediction with the deployment's own key: 404 for an unknown or undeployed deployment
- * (whatever key is sent), 401 INVALID_API_KEY for a missing or wrong key. The key's hash is compared in
+ * Authenticates a prediction with the deployment's own key: 400 INVALID_ID for an id that is not a UUID, 404
+ * for an unknown or undeployed deployment (whatever key is sent), 401 INVALID_API_KEY for a missing or wrong key. The key's hash is compared in
  * constant time with the hash the deployment holds now, so a rotated key fails from the next request on.
  * Wrong keys count as failed sign-ins of the client address (429 TOO_MANY_FAILED_ATTEMPTS past
  * AUTH_FAILURES_PER_SOURCE; a right key always passes). They are not counted per deployment: keys are 256
@@ -39,8 +39,8 @@ export class DeploymentKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<PredictRequest>();
     const deploymentId = String(request.params.deploymentId ?? '');
-    // Not a UUID: the route's UuidParam answers 400.
-    if (!isUuid(deploymentId)) return true;
+    // Refused here, not by the route's UuidParam: pipes run after the interceptor that reads the image or video.
+    if (!isUuid(deploymentId)) throw invalidIdError('deploymentId');
     const deployment = await this.deployments.findActive(deploymentId);
     if (!deployment) {
       throw DomainError.notFound(DeploymentErrors.DEPLOYMENT_NOT_FOUND, `Deployment ${deploymentId} does not exist.`);

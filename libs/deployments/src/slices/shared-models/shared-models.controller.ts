@@ -31,6 +31,7 @@ import {
   CurrentUser,
   DomainError,
   type HttpRequest,
+  invalidIdError,
   isUuid,
   PageQueryDto,
   requestContextOf,
@@ -95,7 +96,8 @@ export class SharedModelGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<PredictRequest & HttpRequest>();
     const deploymentId = String(request.params.deploymentId ?? '');
-    if (!isUuid(deploymentId)) return true;
+    // Refused here, not by the route's UuidParam: pipes run after the interceptor that reads the image.
+    if (!isUuid(deploymentId)) throw invalidIdError('deploymentId');
     const deployment = await this.deployments.findActive(deploymentId);
     if (!deployment?.shared) throw notShared(deploymentId);
     trackUsage(this.usage, this.clock, context.switchToHttp().getResponse<Response>(), {
