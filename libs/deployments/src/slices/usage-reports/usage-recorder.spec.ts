@@ -107,4 +107,31 @@ describe('usage recorder journal', () => {
     await running.beforeApplicationShutdown();
     expect(await calls()).toBe(2);
   });
+
+  it('goes on counting and writing when a flushed journal cannot be deleted', async () => {
+    const running = recorder();
+    await running.onApplicationBootstrap();
+    const call = () =>
+      running.record({
+        projectId: randomUUID(),
+        deploymentId,
+        callerId: 'deployment-key',
+        errorCode: null,
+        latencyMs: 5,
+        at: new Date(),
+      });
+    call();
+    const [file] = readdirSync(join(dataDir, 'journal'));
+    // A folder where the journal file was: deleting it fails.
+    rmSync(join(dataDir, 'journal', file));
+    mkdirSync(join(dataDir, 'journal', file));
+    await expect(running.flush()).resolves.toBeUndefined();
+    expect(await calls()).toBe(1);
+
+    call();
+    call();
+    await running.flush();
+    expect(await calls()).toBe(3);
+    await running.beforeApplicationShutdown();
+  });
 });

@@ -152,7 +152,10 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Appends what was counted since the last flush; counts that could not be written are tried again at the next one. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
+    // Never rejects: the timer does not await it, and a failed flush must not stop the ones after it.
+    this.flushing = this.flushing
+      .then(() => this.writePending())
+      .catch((error: unknown) => this.logger.error(`Usage counts not flushed: ${String(error)}`));
     return this.flushing;
   }
 
@@ -192,7 +195,12 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       }
       if (sealed.counts.size === 0) {
         this.sealed = this.sealed.filter((other) => other !== sealed);
-        await sealed.remove();
+        // Its counts are written: a journal left behind is read again at a start, and its event ids are taken.
+        await sealed
+          .remove()
+          .catch((error: unknown) =>
+            this.logger.warn(`Usage journal ${sealed.segmentId} not deleted: ${(error as Error).message}`),
+          );
       }
     }
   }
