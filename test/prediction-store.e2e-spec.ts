@@ -253,6 +253,28 @@ describe('prediction store over HTTP', () => {
     ).toBe(404);
   });
 
+  it("keeps a deleted prediction's picture that a dataset image was uploaded with, even one removed since", async () => {
+    const [photo, other] = await colouredSquares(RED, 2, 31);
+    const [uploaded] = await client.upload(project.id, [photo], { label: 'red' });
+    const onDatasetPhoto = (await predict(photo)).body.storedPredictionId as string;
+    const onOtherPhoto = (await predict(other)).body.storedPredictionId as string;
+    const remove = await testApp.http
+      .delete(`/v1/projects/${project.id}/images/${uploaded.id}`)
+      .set('Authorization', client.auth);
+    expect(remove.status).toBe(204);
+
+    for (const predictionId of [onDatasetPhoto, onOtherPhoto]) {
+      const deleted = await testApp.http
+        .delete(`/v1/projects/${project.id}/predictions/${predictionId}`)
+        .set('Authorization', client.auth);
+      expect(deleted.status).toBe(204);
+    }
+    // Deletions are reclaimed in order: once the second picture is gone, the first was decided.
+    expect(await eventuallyKept(other, false)).toBe(false);
+    // The removed image's bytes stay for the history and for reproducing the iterations that trained on it.
+    expect(await pictureKept(photo)).toBe(true);
+  });
+
   it('writes what it answered before shutting down, and stops storing when turned off', async () => {
     // Answered, then the app closes at once: the write behind the answer happens before the event store closes.
     const answered = (await predict(images[2])).body.storedPredictionId;

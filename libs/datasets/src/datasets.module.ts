@@ -8,6 +8,7 @@ import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ProjectTimeTravel } from '@diyml/audit/pure';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
 import { PendingClaimsProjection } from './read-models/content-claims/pending-claims.projection.js';
+import { DatasetContentsProjection } from './read-models/dataset-contents/dataset-contents.projection.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';
 import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
 import { ImageThumbnailController } from './slices/image-thumbnail/image-thumbnail.controller.js';
@@ -71,6 +72,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ProjectTimeTravel,
     ImagesProjection,
     PendingClaimsProjection,
+    DatasetContentsProjection,
     ImageCountsProjection,
     ImageIntake,
     ImageQuota,

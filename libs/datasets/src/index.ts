@@ -22,6 +22,10 @@ export { AnnotationIssueDto } from './slices/import-dataset/import-dataset.contr
 export { RegionInputDto, toRegions } from './http/region-input.dto.js';
 export { LabelReferencesProperty } from './http/label-references.dto.js';
 export { PENDING_CLAIMS, type PendingClaimView } from './read-models/content-claims/pending-claims.projection.js';
+export {
+  DATASET_CONTENTS,
+  type DatasetContentView,
+} from './read-models/dataset-contents/dataset-contents.projection.js';
 export { ImageThumbnails } from './slices/image-thumbnail/image-thumbnails.js';
 export { ThumbnailQueryDto } from './slices/image-thumbnail/thumbnail-query.dto.js';
 export { ImageWriter, type UserContext } from './slices/image-writer.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
-import { IMAGES, type ImageView } from '@diyml/datasets';
+import { DATASET_CONTENTS, type DatasetContentView } from '@diyml/datasets';
 import { PENDING_CLAIMS, type PendingClaimView } from '@diyml/datasets';
 import { EventStore, loadStream, type Recorded } from '@diyml/event-store';
 import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '@diyml/read-store';
@@ -17,7 +17,8 @@ const CATCH_UP_MS = 30_000;
  * Deletes the image of a stored prediction once the prediction is deleted (by its owner or by retention): a
  * caller's picture is not kept longer than the prediction that holds it. Kept when the prediction was promoted
  * (the dataset owns the image then), and while anything else holds the same bytes (blobs are addressed by
- * their sha256): another stored prediction, an image of any project, an upload in flight.
+ * their sha256): another stored prediction, an upload in flight, or an image of any project, even one removed since
+ * (its bytes stay for the history and the reproductions of the iterations that trained on it).
  */
 @EventReactor()
 @Injectable()
@@ -42,7 +43,7 @@ export class PredictionImageReclaimer implements Reactor<StoredPredictionDeleted
     await this.projections.waitFor(await this.events.headPosition(), CATCH_UP_MS);
     const held =
       (await this.readStore.collection<StoredPredictionView>(STORED_PREDICTIONS).count({ imageSha256 })) > 0 ||
-      (await this.readStore.collection<ImageView>(IMAGES).count({ sha256: imageSha256 })) > 0 ||
+      (await this.readStore.collection<DatasetContentView>(DATASET_CONTENTS).get(imageSha256)) !== undefined ||
       (await this.readStore.collection<PendingClaimView>(PENDING_CLAIMS).count({ sha256: imageSha256 })) > 0;
     if (!held) await this.blobs.delete(imageSha256);
   }
