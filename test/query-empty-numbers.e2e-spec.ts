@@ -55,6 +55,13 @@ describe('numeric query parameters sent empty', () => {
     expect(listed.body.items.map((image: { id: string }) => image.id)).toEqual(all.map((image) => image.id));
   });
 
+  it('serves the thumbnail of the default size for ?size=', async () => {
+    const [image] = (await get(`/v1/projects/${project.id}/images?limit=1`).expect(200)).body.items as { id: string }[];
+    const thumbnail = `/v1/projects/${project.id}/images/${image.id}/thumbnail`;
+    const byDefault = await get(thumbnail).expect(200);
+    expect((await get(`${thumbnail}?size=`).expect(200)).headers.etag).toBe(byDefault.headers.etag);
+  });
+
   it('still refuses a value that is not a number, naming the parameter', async () => {
     const refused = await get(`${metricsUrl}?threshold=high`).expect(400);
     expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
