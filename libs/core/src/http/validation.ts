@@ -97,16 +97,16 @@ class QueryRememberingValidationPipe extends ValidationPipe {
 }
 
 /**
- * The query without the numbers sent with no value (`?threshold=`, as a cleared form field sends it): converted,
- * an empty string would be 0 (`Number('') === 0`) and pass as a real threshold or limit. Left out, the parameter is
- * not given: its default applies, or a required one is refused naming it. A parameter is a number when its DTO
- * property is typed `number` (the decorator metadata Nest itself needs to run).
+ * The query without the numbers sent with no value (`?threshold=`, as a cleared form field sends it): converted by
+ * the DTO's `@Type(() => Number)`, an empty string would be 0 (`Number('') === 0`) and pass as a real threshold or
+ * limit. Left out, the parameter is not given: its default applies, or a required one is refused naming it. A
+ * parameter is a number when the DTO's own conversion makes a number of its value.
  */
-function withoutEmptyNumbers(query: Record<string, unknown>, dto: NonNullable<ArgumentMetadata['metatype']>) {
+function withoutEmptyNumbers(query: Record<string, unknown>, dto: ClassConstructor<object>): Record<string, unknown> {
   const isEmptyNumber = (name: string, value: unknown) =>
     typeof value === 'string' &&
     value.trim() === '' &&
-    Reflect.getMetadata('design:type', dto.prototype as object, name) === Number;
+    typeof (plainToInstance(dto, { [name]: value }) as Record<string, unknown>)[name] === 'number';
   if (!Object.entries(query).some(([name, value]) => isEmptyNumber(name, value))) return query;
   return Object.fromEntries(Object.entries(query).filter(([name, value]) => !isEmptyNumber(name, value)));
 }
