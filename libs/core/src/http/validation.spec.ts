@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ArgumentMetadata } from '@nestjs/common';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { validationMessage } from '../domain/validation-message.js';
 import { createValidationPipe, ValidationFailedError } from './validation.js';
 
@@ -42,6 +42,50 @@ describe('the validation pipe on queries', () => {
         { field: 'colour', errors: ['colour must be one of the following values: red, green'] },
       ]);
     }
+  });
+});
+
+class PageQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Max(1)
+  threshold?: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page!: number;
+
+  @IsOptional()
+  @IsIn(['', 'red'])
+  colour?: string;
+}
+
+const asPageQuery: ArgumentMetadata = { type: 'query', metatype: PageQuery };
+
+describe('numbers in a query sent with no value', () => {
+  it('reads an empty or blank optional number as not given, so its default applies (not 0)', async () => {
+    const pipe = createValidationPipe();
+    for (const threshold of ['', ' ']) {
+      const query = (await pipe.transform({ threshold, page: '2' }, asPageQuery)) as PageQuery;
+      expect(query).toEqual({ page: 2 });
+    }
+  });
+
+  it('refuses an empty required number, naming it', async () => {
+    const refused = await createValidationPipe()
+      .transform({ page: '' }, asPageQuery)
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationFailedError);
+    expect((refused as ValidationFailedError).details).toEqual([
+      expect.objectContaining({ field: 'page', errors: expect.arrayContaining(['page must be an integer number']) }),
+    ]);
+  });
+
+  it('keeps an empty text value: only numbers lose theirs', async () => {
+    const query = (await createValidationPipe().transform({ page: '1', colour: '' }, asPageQuery)) as PageQuery;
+    expect(query).toEqual({ page: 1, colour: '' });
   });
 });
 

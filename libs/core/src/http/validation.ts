@@ -77,11 +77,12 @@ const MAX_REMEMBERED_QUERY_CHARACTERS = 2000;
 class QueryRememberingValidationPipe extends ValidationPipe {
   private readonly valid = new Map<unknown, Map<string, object>>();
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  override async transform(given: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { type, metatype, data } = metadata;
-    if (type !== 'query' || data !== undefined || !metatype || typeof value !== 'object' || value === null) {
-      return super.transform(value, metadata);
+    if (type !== 'query' || data !== undefined || !metatype || typeof given !== 'object' || given === null) {
+      return super.transform(given, metadata);
     }
+    const value = withoutEmptyNumbers(given as Record<string, unknown>, metatype);
     const key = JSON.stringify(value);
     if (key.length > MAX_REMEMBERED_QUERY_CHARACTERS) return super.transform(value, metadata);
     let remembered = this.valid.get(metatype);
@@ -95,6 +96,21 @@ class QueryRememberingValidationPipe extends ValidationPipe {
   }
 }
 
+/**
+ * The query without the numbers sent with no value (`?threshold=`, as a cleared form field sends it): converted by
+ * the DTO's `@Type(() => Number)`, an empty string would be 0 (`Number('') === 0`) and pass as a real threshold or
+ * limit. Left out, the parameter is not given: its default applies, or a required one is refused naming it. A
+ * parameter is a number when the DTO's own conversion makes a number of its value.
+ */
+function withoutEmptyNumbers(query: Record<string, unknown>, dto: ClassConstructor<object>): Record<string, unknown> {
+  const isEmptyNumber = (name: string, value: unknown) =>
+    typeof value === 'string' &&
+    value.trim() === '' &&
+    typeof (plainToInstance(dto, { [name]: value }) as Record<string, unknown>)[name] === 'number';
+  if (!Object.entries(query).some(([name, value]) => isEmptyNumber(name, value))) return query;
+  return Object.fromEntries(Object.entries(query).filter(([name, value]) => !isEmptyNumber(name, value)));
+}
+
 /** A copy each handler may change freely: same class, own arrays (query values are strings, numbers, arrays). */
 function copyOf(instance: object): object {
   const copy = Object.create(Object.getPrototypeOf(instance) as object) as Record<string, unknown>;
@@ -104,8 +120,9 @@ function copyOf(instance: object): object {
 
 /**
  * Validation for every body, query and param: 400 VALIDATION_FAILED naming the first bad fields (at most
- * MAX_LISTED_PROBLEMS, with `problemCount` saying how many there are in all), so the answer stays small. Valid
- * queries are remembered (see QueryRememberingValidationPipe).
+ * MAX_LISTED_PROBLEMS, with `problemCount` saying how many there are in all), so the answer stays small. A query's
+ * numbers sent with no value are not given (see withoutEmptyNumbers); valid queries are remembered (see
+ * QueryRememberingValidationPipe).
  */
 export function createValidationPipe(): ValidationPipe {
   return new QueryRememberingValidationPipe({

@@ -4,7 +4,7 @@ import { DomainError, IdGenerator, type RequestContext } from '@diyml/core';
 import { DatasetQueries, inspectImage, UploadLimits } from '@diyml/datasets';
 import type { ReceivedFile } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
-import { ProjectAccess } from '@diyml/projects';
+import { ProjectAccess, type ProjectView } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
 import { ITERATIONS, type IterationView } from '@diyml/training';
 import { serializeTestManifest, type TestImage, type TestManifest } from '../../domain/test-manifest.js';
@@ -59,7 +59,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
   ) {}
 
   async execute({ projectId, iterationId, input, context }: RequestTestRun): Promise<RequestedTestRun> {
-    await this.projects.getOwned(projectId, context.userId);
+    const project = await this.projects.getOwned(projectId, context.userId);
     const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
     if (!iteration || iteration.projectId !== projectId) {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
@@ -73,7 +73,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     const { images, annotationIssues } =
       input.kind === 'upload'
         ? await this.uploadedSet(iteration, input)
-        : { images: await this.splitSet(iteration), annotationIssues: [] };
+        : { images: await this.splitSet(iteration, project), annotationIssues: [] };
     const manifest: TestManifest = {
       v: 1,
       projectId,
@@ -191,20 +191,27 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     return { images, annotationIssues };
   }
 
-  /** The project's images in the test split whose label (or boxes) the model knows. */
-  private async splitSet(iteration: IterationView): Promise<TestImage[]> {
+  /**
+   * The project's included images in the test split whose label (or boxes) the model knows, as training picks its
+   * images: an excluded image is left out (the user excluded it as blurry or wrong), and a multilabel image of the
+   * negative label is tested with every label absent, as the model learned such images.
+   */
+  private async splitSet(iteration: IterationView, project: ProjectView): Promise<TestImage[]> {
     const labels = new ModelLabels(iteration.labels);
+    const negativeId = project.labels.find((label) => label.negative)?.id ?? null;
     const images: TestImage[] = [];
     for (const image of await this.datasets.listAll(iteration.projectId)) {
-      if (image.split !== 'test') continue;
+      if (image.split !== 'test' || !image.included) continue;
       if (iteration.task === 'classification') {
         const expected = image.labelId === null ? undefined : labels.indexOf(image.labelId);
         if (expected === undefined) continue;
         images.push({ filename: image.filename, imageId: image.id, sha256: image.sha256, expected, regions: [] });
       } else if (iteration.task === 'multilabel') {
-        // An untagged image says nothing about the labels it lacks for sure: only tagged images are tested.
+        // An untagged image says nothing about the labels it lacks for sure: only tagged images are tested. A negative
+        // image is sure to show none: every label the model finds on it is a false positive.
+        const negative = negativeId !== null && (image.labelId === negativeId || image.labelSet.includes(negativeId));
         const expectedLabels = image.labelSet.flatMap((labelId) => labels.indexOf(labelId) ?? []);
-        if (expectedLabels.length === 0) continue;
+        if (expectedLabels.length === 0 && !negative) continue;
         images.push({
           filename: image.filename,
           imageId: image.id,
@@ -227,7 +234,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     if (images.length === 0) {
       throw DomainError.unprocessable(
         'NO_TEST_IMAGES',
-        'The project has no labeled images in the test split with labels this iteration knows: upload some with split=test, or send images with labels.',
+        'The project has no included, labeled images in the test split with labels this iteration knows: upload some with split=test, or send images with labels.',
       );
     }
     return images;
