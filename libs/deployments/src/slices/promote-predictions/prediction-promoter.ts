@@ -6,6 +6,7 @@ import { ImageIntake } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
 import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
 import type { ProjectView } from '@diyml/projects';
+import { IterationQueries } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
@@ -50,6 +51,7 @@ export class PredictionPromoter {
     private readonly pipeline: CommandPipeline,
     private readonly clock: Clock,
     private readonly keeper: PredictionKeeper,
+    private readonly iterations: IterationQueries,
   ) {}
 
   async promote(
@@ -75,7 +77,8 @@ export class PredictionPromoter {
           },
         );
       }
-      planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item) });
+      const predicted = await this.predictedLabels(project, view.iterationId);
+      planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item, predicted) });
     }
     const files = await Promise.all(
       planned.map(async ({ view, labelId, labelIds, regions, split }) => ({
@@ -113,6 +116,18 @@ export class PredictionPromoter {
     await this.pipeline.waitFor(position);
     return results;
   }
+
+  /**
+   * What a predicted label name refers to: the id of the iteration's label of that name (a stored prediction names
+   * labels as the iteration had them, and the owner may have renamed them since); the name itself when the
+   * iteration was deleted or the project no longer has that label (UNKNOWN_LABEL then says which).
+   */
+  private async predictedLabels(project: ProjectView, iterationId: string): Promise<(name: string) => string> {
+    const current = new Set(project.labels.map((label) => label.id));
+    const labels = (await this.iterations.find(project.id, iterationId))?.labels ?? [];
+    const ids = new Map(labels.filter((label) => current.has(label.id)).map((label) => [label.name, label.id]));
+    return (name) => ids.get(name) ?? name;
+  }
 }
 
 /** The label or boxes to record: the corrected ones, else what the model predicted. */
@@ -120,6 +135,7 @@ function correction(
   project: ProjectView,
   view: StoredPredictionView,
   item: Promotion,
+  predicted: (name: string) => string,
 ): {
   labelId: string | null;
   /** Multilabel: the image's labels (the stored prediction's record names none of them: `labelId` is null). */
@@ -136,17 +152,18 @@ function correction(
       item.labels ??
       view.predictions
         .filter((prediction) => prediction.probability >= MULTILABEL_THRESHOLD)
-        .map((prediction) => prediction.label);
+        .map((prediction) => predicted(prediction.label));
     return { labelId: null, labelIds: resolveLabels(project.labels, names).map((label) => label.id), regions: null };
   }
   if (project.type === 'classification') {
     if (item.regions)
       throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
     if (item.label === null) return { labelId: null, regions: null };
-    const name = item.label ?? view.predictions[0]?.label;
-    if (!name)
+    const top = view.predictions[0]?.label;
+    const reference = item.label ?? (top === undefined ? undefined : predicted(top));
+    if (!reference)
       throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
-    return { labelId: resolveLabel(project.labels, name).id, regions: null };
+    return { labelId: resolveLabel(project.labels, reference).id, regions: null };
   }
   if (item.label)
     throw DomainError.validation(
@@ -157,7 +174,7 @@ function correction(
     item.regions ??
     view.predictions
       .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
-      .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
+      .map((prediction) => ({ label: predicted(prediction.label), ...prediction.box! }));
   const regions = boxes.map(({ label, x, y, width, height }) => ({
     labelId: resolveLabel(project.labels, label).id,
     x,
