@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import sharp from 'sharp';
+import { ApiClient } from './support/api-client.js';
+import { deployedTinyModel } from './support/deployed-tiny-model.js';
+import { colouredSquares, RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/** A 320x240 photo as HEIC, stored sideways with the rotation that shows it upright. */
+const HEIC_TURNED = readFileSync(new URL('./fixtures/photo-turned.heic', import.meta.url));
+
+/**
+ * One photo asked about through the prediction paths a user has: the stored prediction keeps the same picture and
+ * the same meaning whichever path answered it.
+ */
+describe('the same photo on every prediction path', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  async function storingDeployment(labels: string[], name: string) {
+    const deployed = await deployedTinyModel(client, labels, name);
+    await testApp.http
+      .put(`/v1/projects/${deployed.project.id}/deployments/${deployed.deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send({ enabled: true })
+      .expect(200);
+    return deployed;
+  }
+
+  const storedImage = (projectId: string, predictionId: string) =>
+    testApp.http
+      .get(`/v1/projects/${projectId}/predictions/${predictionId}/image`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .expect(200);
+
+  it('a HEIC photo sent to Custom Vision is kept as the upright JPEG predicted on, as /v1/predict keeps it', async () => {
+    const { project, deployment } = await storingDeployment(['red', 'blue'], 'heic-paths');
+    const native = await testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .set('Content-Type', 'image/heic')
+      .send(HEIC_TURNED)
+      .expect(200);
+    const customVision = await testApp.http
+      .post(`/customvision/v3.0/Prediction/${project.id}/classify/iterations/${deployment.name}/image`)
+      .set('Prediction-Key', deployment.apiKey)
+      .set('Content-Type', 'application/octet-stream')
+      .send(HEIC_TURNED)
+      .expect(200);
+    expect(
+      customVision.body.predictions.map((p: { tagName: string; probability: number }) => [p.tagName, p.probability]),
+    ).toEqual(native.body.predictions.map((p: { label: string; probability: number }) => [p.label, p.probability]));
+
+    const nativeKept = await storedImage(project.id, native.body.storedPredictionId);
+    const customVisionKept = await storedImage(project.id, customVision.body.id);
+    expect(customVisionKept.headers['content-type']).toBe('image/jpeg');
+    expect(await sharp(customVisionKept.body as Buffer).metadata()).toMatchObject({ width: 320, height: 240 });
+    expect(Buffer.compare(customVisionKept.body as Buffer, nativeKept.body as Buffer)).toBe(0);
+  });
+
+  it("promoting a stored prediction after its labels' names were swapped labels the image with the label the model meant", async () => {
+    const { project, deployment } = await storingDeployment(['red', 'blue'], 'renamed');
+    const [photo] = await colouredSquares(RED, 1, 31);
+    const answered = await testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .set('Content-Type', 'image/png')
+      .send(photo)
+      .expect(200);
+    const predicted: string = answered.body.predictions[0].label;
+    const other = predicted === 'red' ? 'blue' : 'red';
+    // The owner swaps the two names: the model's output still means the label it was trained on, by id.
+    const rename = (labelId: string, name: string) =>
+      testApp.http
+        .patch(`/v1/projects/${project.id}/labels/${labelId}`)
+        .set('Authorization', client.auth)
+        .send({ name })
+        .expect(200);
+    await rename(project.labels[predicted], 'swapping');
+    await rename(project.labels[other], predicted);
+    await rename(project.labels[predicted], other);
+
+    const promoted = await testApp.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: answered.body.storedPredictionId }] })
+      .expect(200);
+    expect(promoted.body.items[0].status).toBe('created');
+    const image = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${promoted.body.items[0].imageId}`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(image.body.label).toEqual(expect.objectContaining({ id: project.labels[predicted], name: other }));
+  });
+});
