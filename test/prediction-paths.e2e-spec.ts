@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { colouredSquares, RED } from './support/generated-images.js';
+import { sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -18,10 +19,13 @@ const HEIC_TURNED = readFileSync(new URL('./fixtures/photo-turned.heic', import.
 describe('the same photo on every prediction path', () => {
   let testApp: TestApp;
   let client: ApiClient;
+  let sdk: Awaited<ReturnType<typeof sdkClients>>;
 
   beforeAll(async () => {
     testApp = await startTestApp();
+    await testApp.app.listen(0, '127.0.0.1');
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+    sdk = await sdkClients(testApp, client.auth);
   });
   afterAll(async () => {
     await testApp.destroy();
@@ -69,6 +73,41 @@ describe('the same photo on every prediction path', () => {
     expect(Buffer.compare(customVisionKept.body as Buffer, nativeKept.body as Buffer)).toBe(0);
   });
 
+  /** The owner swaps the names of two labels: the model's outputs still mean the labels they were trained on, by id. */
+  async function swapNames(
+    projectId: string,
+    first: { id: string; name: string },
+    second: { id: string; name: string },
+  ) {
+    const rename = (labelId: string, name: string) =>
+      testApp.http
+        .patch(`/v1/projects/${projectId}/labels/${labelId}`)
+        .set('Authorization', client.auth)
+        .send({ name })
+        .expect(200);
+    await rename(first.id, 'swapping');
+    await rename(second.id, first.name);
+    await rename(first.id, second.name);
+  }
+
+  it('QueryPredictions after a tag rename answers the tag ids the prediction answered, and filters by them', async () => {
+    const { project } = await storingDeployment(['red', 'blue'], 'query-renamed');
+    const [photo] = await colouredSquares(RED, 1, 41);
+    const answered = await sdk.predictor.classifyImage(project.id, 'query-renamed', photo);
+    const answeredTags = answered.predictions!.map((p) => [p.tagId, p.probability]);
+    expect(answeredTags.map(([tagId]) => tagId).sort()).toEqual(Object.values(project.labels).sort());
+    await swapNames(project.id, { id: project.labels.red, name: 'red' }, { id: project.labels.blue, name: 'blue' });
+
+    const all = await sdk.trainer.queryPredictions(project.id, {});
+    expect(all.results!.map((result) => result.id)).toEqual([answered.id]);
+    expect(all.results![0].predictions!.map((p) => [p.tagId, p.probability])).toEqual(answeredTags);
+    const red = answered.predictions!.find((p) => p.tagId === project.labels.red)!;
+    const byRed = await sdk.trainer.queryPredictions(project.id, {
+      tags: [{ id: project.labels.red, minThreshold: red.probability!, maxThreshold: 1 }],
+    });
+    expect(byRed.results!.map((result) => result.id)).toEqual([answered.id]);
+  });
+
   it("promoting a stored prediction after its labels' names were swapped labels the image with the label the model meant", async () => {
     const { project, deployment } = await storingDeployment(['red', 'blue'], 'renamed');
     const [photo] = await colouredSquares(RED, 1, 31);
@@ -80,16 +119,11 @@ describe('the same photo on every prediction path', () => {
       .expect(200);
     const predicted: string = answered.body.predictions[0].label;
     const other = predicted === 'red' ? 'blue' : 'red';
-    // The owner swaps the two names: the model's output still means the label it was trained on, by id.
-    const rename = (labelId: string, name: string) =>
-      testApp.http
-        .patch(`/v1/projects/${project.id}/labels/${labelId}`)
-        .set('Authorization', client.auth)
-        .send({ name })
-        .expect(200);
-    await rename(project.labels[predicted], 'swapping');
-    await rename(project.labels[other], predicted);
-    await rename(project.labels[predicted], other);
+    await swapNames(
+      project.id,
+      { id: project.labels[predicted], name: predicted },
+      { id: project.labels[other], name: other },
+    );
 
     const promoted = await testApp.http
       .post(`/v1/projects/${project.id}/predictions/promote`)

@@ -58,11 +58,12 @@ export class PredictionsController {
     const project = await this.reads.project(projectId, user.id);
     await this.keeper.written();
     const maxCount = query.maxCount ?? DEFAULT_MAX_COUNT;
-    const byId = new Map(project.labels.map((label) => [label.id, label.name]));
+    const labelsOf = await this.iterationLabels(projectId, project.labels);
     const labelRanges = (query.tags ?? []).map((tag) => {
-      const label = byId.get(tag.id.toLowerCase());
-      if (!label)
+      const id = tag.id.toLowerCase();
+      if (!project.labels.some((label) => label.id === id))
         throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${tag.id} is not a tag of this project.`);
+      const label = (iterationId: string) => labelsOf(iterationId).find((candidate) => candidate.id === id)?.name;
       return { label, minProbability: tag.minThreshold, maxProbability: tag.maxThreshold };
     });
     const iterationId = query.iterationId?.toLowerCase();
@@ -87,7 +88,7 @@ export class PredictionsController {
     const baseUrl = baseUrlOf(request);
     return {
       token: { ...query, maxCount, continuation: page.nextCursor ?? '' },
-      results: page.items.map((view) => this.toCv(view, project.labels, baseUrl)),
+      results: page.items.map((view) => this.toCv(view, labelsOf(view.iterationId), project.labels, baseUrl)),
     };
   }
 
@@ -117,9 +118,24 @@ export class PredictionsController {
     await this.projections.waitFor(position);
   }
 
+  /**
+   * The labels each stored prediction is named by: its iteration's (the names it answered with, which the owner may
+   * have renamed since), or the project's for an iteration deleted since.
+   */
+  private async iterationLabels(
+    projectId: string,
+    projectLabels: readonly { id: string; name: string }[],
+  ): Promise<(iterationId: string) => readonly { id: string; name: string }[]> {
+    const byIteration = new Map(
+      (await this.reads.allIterations(projectId)).map((iteration) => [iteration.id, iteration.labels]),
+    );
+    return (iterationId) => byIteration.get(iterationId) ?? projectLabels;
+  }
+
   private toCv(
     view: StoredPredictionView,
-    labels: { id: string; name: string; negative?: boolean }[],
+    labels: readonly { id: string; name: string }[],
+    projectLabels: readonly { id: string; negative?: boolean }[],
     baseUrl: string,
   ): CvStoredImagePredictionDto {
     const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
@@ -132,7 +148,7 @@ export class PredictionsController {
       project: view.projectId,
       iteration: view.iterationId,
       created: view.storedAt,
-      predictions: toCvPredictions(view.predictions, labels, negativeLabelIdOf({ labels })),
+      predictions: toCvPredictions(view.predictions, labels, negativeLabelIdOf({ labels: projectLabels })),
     };
   }
 }

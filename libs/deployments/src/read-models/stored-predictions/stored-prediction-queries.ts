@@ -15,8 +15,16 @@ export interface StoredPredictionFilter {
   from?: string;
   to?: string;
   iterationId?: string;
-  /** Every one of these labels predicted with a probability in its range (Custom Vision's tag filters). */
-  labelRanges?: { label: string; minProbability?: number; maxProbability?: number }[];
+  /**
+   * Every one of these labels predicted with a probability in its range (Custom Vision's tag filters). `label` names
+   * the label as the stored prediction's iteration named it (the owner may have renamed it since); undefined when
+   * that iteration had no such label.
+   */
+  labelRanges?: {
+    label: (iterationId: string) => string | undefined;
+    minProbability?: number;
+    maxProbability?: number;
+  }[];
   /** Default newest first. */
   order?: 'newest' | 'oldest';
 }
@@ -74,9 +82,12 @@ export class StoredPredictionQueries {
         if (filter.to && view.storedAt >= filter.to) return false;
         const ranges = filter.labelRanges ?? [];
         if (
-          !ranges.every((range) =>
-            inRange(probabilityFor(view, range.label), range.minProbability, range.maxProbability),
-          )
+          !ranges.every((range) => {
+            const label = range.label(view.iterationId);
+            return (
+              label !== undefined && inRange(probabilityFor(view, label), range.minProbability, range.maxProbability)
+            );
+          })
         )
           return false;
         if (filter.minProbability === undefined && filter.maxProbability === undefined) return true;
