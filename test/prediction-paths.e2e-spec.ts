@@ -108,6 +108,36 @@ describe('the same photo on every prediction path', () => {
     expect(byRed.results!.map((result) => result.id)).toEqual([answered.id]);
   });
 
+  it('lists stored predictions by a label as it is named now (or its id), after its name was swapped with another', async () => {
+    const { project, deployment } = await storingDeployment(['red', 'blue'], 'list-renamed');
+    const [photo] = await colouredSquares(RED, 1, 61);
+    const answered = await testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .set('Content-Type', 'image/png')
+      .send(photo)
+      .expect(200);
+    const [top, second] = answered.body.predictions as { label: string; probability: number }[];
+    await swapNames(
+      project.id,
+      { id: project.labels[top.label], name: top.label },
+      { id: project.labels[second.label], name: second.label },
+    );
+    const listed = async (query: Record<string, string | number>) =>
+      (
+        await testApp.http
+          .get(`/v1/projects/${project.id}/predictions`)
+          .query(query)
+          .set('Authorization', client.auth)
+          .expect(200)
+      ).body.items.map((item: { id: string }) => item.id);
+    const stored = [answered.body.storedPredictionId];
+    // The top label is now called second.label: its probability is the top one.
+    expect(await listed({ label: second.label, minProbability: top.probability })).toEqual(stored);
+    expect(await listed({ label: top.label, minProbability: top.probability })).toEqual([]);
+    expect(await listed({ label: project.labels[top.label], minProbability: top.probability })).toEqual(stored);
+  });
+
   it("promoting a stored prediction after its labels' names were swapped labels the image with the label the model meant", async () => {
     const { project, deployment } = await storingDeployment(['red', 'blue'], 'renamed');
     const [photo] = await colouredSquares(RED, 1, 31);

@@ -2,9 +2,15 @@ import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@ne
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
+import {
+  labelsByIteration,
+  nameByIteration,
+  StoredPredictionQueries,
+  type StoredPredictionView,
+} from '@diyml/deployments';
 import { PredictionKeeper } from '@diyml/deployments';
 import { ProjectionRunner } from '@diyml/read-store';
+import { IterationQueries } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { negativeLabelIdOf, toCvPredictions } from '../../domain/image-prediction.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
@@ -39,6 +45,7 @@ export class PredictionsController {
     private readonly stored: StoredPredictionQueries,
     private readonly keeper: PredictionKeeper,
     private readonly projections: ProjectionRunner,
+    private readonly iterations: IterationQueries,
   ) {}
 
   @Post('query')
@@ -58,13 +65,16 @@ export class PredictionsController {
     const project = await this.reads.project(projectId, user.id);
     await this.keeper.written();
     const maxCount = query.maxCount ?? DEFAULT_MAX_COUNT;
-    const labelsOf = await this.iterationLabels(projectId, project.labels);
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
     const labelRanges = (query.tags ?? []).map((tag) => {
       const id = tag.id.toLowerCase();
       if (!project.labels.some((label) => label.id === id))
         throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${tag.id} is not a tag of this project.`);
-      const label = (iterationId: string) => labelsOf(iterationId).find((candidate) => candidate.id === id)?.name;
-      return { label, minProbability: tag.minThreshold, maxProbability: tag.maxThreshold };
+      return {
+        label: nameByIteration(labelsOf, id),
+        minProbability: tag.minThreshold,
+        maxProbability: tag.maxThreshold,
+      };
     });
     const iterationId = query.iterationId?.toLowerCase();
     let page;
@@ -116,20 +126,6 @@ export class PredictionsController {
       if (found) position = Math.max(position, await this.keeper.delete(id, userContext(context, user)));
     }
     await this.projections.waitFor(position);
-  }
-
-  /**
-   * The labels each stored prediction is named by: its iteration's (the names it answered with, which the owner may
-   * have renamed since), or the project's for an iteration deleted since.
-   */
-  private async iterationLabels(
-    projectId: string,
-    projectLabels: readonly { id: string; name: string }[],
-  ): Promise<(iterationId: string) => readonly { id: string; name: string }[]> {
-    const byIteration = new Map(
-      (await this.reads.allIterations(projectId)).map((iteration) => [iteration.id, iteration.labels]),
-    );
-    return (iterationId) => byIteration.get(iterationId) ?? projectLabels;
   }
 
   private toCv(

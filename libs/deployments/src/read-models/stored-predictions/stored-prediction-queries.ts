@@ -6,8 +6,12 @@ import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-predicti
 
 export interface StoredPredictionFilter {
   deploymentId?: string;
-  /** Only predictions naming this label (with its probability in the range, when one is given). */
-  label?: string;
+  /**
+   * Only predictions naming this label (with its probability in the range, when one is given), named as the stored
+   * prediction's iteration named it (the owner may have renamed it since); undefined when that iteration had no such
+   * label.
+   */
+  label?: (iterationId: string) => string | undefined;
   /** Probability range of `label`, or of the most probable prediction without a label. */
   minProbability?: number;
   maxProbability?: number;
@@ -71,7 +75,6 @@ export class StoredPredictionQueries {
       projectId,
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
       ...(filter.iterationId ? { iterationId: filter.iterationId } : {}),
-      ...(filter.label ? { labels: filter.label } : {}),
     });
     const inRange = (probability: number | null, min = 0, max = 1) =>
       probability !== null && probability >= min && probability <= max;
@@ -90,8 +93,12 @@ export class StoredPredictionQueries {
           })
         )
           return false;
-        if (filter.minProbability === undefined && filter.maxProbability === undefined) return true;
-        return inRange(probabilityFor(view, filter.label), filter.minProbability, filter.maxProbability);
+        const label = filter.label?.(view.iterationId);
+        if (filter.label && label === undefined) return false;
+        const probability = probabilityFor(view, label);
+        if (filter.minProbability === undefined && filter.maxProbability === undefined)
+          return !filter.label || probability !== null;
+        return inRange(probability, filter.minProbability, filter.maxProbability);
       })
       .sort(order);
     let start = 0;

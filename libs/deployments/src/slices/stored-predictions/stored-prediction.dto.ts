@@ -16,7 +16,9 @@ export class ListStoredPredictionsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     example: 'cat',
-    description: 'Only predictions naming this label (its probability is the one the range judges).',
+    description:
+      'Only predictions of this label (its probability is the one the range judges): its name now or its id, found in ' +
+      'predictions made before it was renamed too; a name no label has now matches the predictions naming it.',
   })
   @IsOptional()
   @IsString()
