@@ -136,6 +136,15 @@ describe('the same photo on every prediction path', () => {
     expect(await listed({ label: second.label, minProbability: top.probability })).toEqual(stored);
     expect(await listed({ label: top.label, minProbability: top.probability })).toEqual([]);
     expect(await listed({ label: project.labels[top.label], minProbability: top.probability })).toEqual(stored);
+    // Each prediction says which label of the project it is, by id, for a correction to name it unambiguously.
+    const one = await testApp.http
+      .get(`/v1/projects/${project.id}/predictions/${answered.body.storedPredictionId}`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(one.body.predictions).toEqual([
+      { label: top.label, labelId: project.labels[top.label], probability: top.probability },
+      { label: second.label, labelId: project.labels[second.label], probability: second.probability },
+    ]);
   });
 
   it("promoting a stored prediction after its labels' names were swapped labels the image with the label the model meant", async () => {

@@ -4115,6 +4115,19 @@ export interface components {
         PromotePredictionsResultDto: {
             items: components["schemas"]["PromotionResultDto"][];
         };
+        StoredPredictionResultDto: {
+            /** @example red */
+            label: string;
+            /** @example 0.97 */
+            probability: number;
+            /** @description Detection: where the object is. */
+            box?: components["schemas"]["BoxDto"];
+            /**
+             * Format: uuid
+             * @description The project's label it is (the iteration's label of that name: `label` is its name then, and the label may have been renamed since); null when the project no longer has it. Name corrections by this id.
+             */
+            labelId: string | null;
+        };
         StoredPredictionDto: {
             /** Format: uuid */
             id: string;
@@ -4123,7 +4136,7 @@ export interface components {
             /** Format: uuid */
             iterationId: string;
             /** @description As the prediction answered them, most probable first. */
-            predictions: components["schemas"]["PredictionDto"][];
+            predictions: components["schemas"]["StoredPredictionResultDto"][];
             /**
              * @description The stored image.
              * @example /v1/projects/…/predictions/…/image

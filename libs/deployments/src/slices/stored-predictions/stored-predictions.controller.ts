@@ -76,18 +76,21 @@ export class StoredPredictionsController {
     const project = await this.projects.getOwned(projectId, user.id);
     await this.keeper.written();
     const { limit, cursor, label, ...filter } = query;
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
     const current = label
       ? project.labels.find((candidate) => candidate.id === label.toLowerCase() || candidate.name === label)
       : undefined;
-    const labelIn = current
-      ? nameByIteration(await labelsByIteration(this.iterations, projectId, project.labels), current.id)
-      : label && (() => label);
+    const labelIn = current ? nameByIteration(labelsOf, current.id) : label && (() => label);
     const page = await this.stored.list(
       projectId,
       { ...filter, ...(labelIn ? { label: labelIn } : {}) },
       { limit: limit ?? 50, cursor },
     );
-    return { items: page.items.map(toStoredPredictionDto), nextCursor: page.nextCursor };
+    const projectLabelIds = new Set(project.labels.map((candidate) => candidate.id));
+    return {
+      items: page.items.map((view) => toStoredPredictionDto(view, labelsOf(view.iterationId), projectLabelIds)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':predictionId')
@@ -99,9 +102,11 @@ export class StoredPredictionsController {
     @Param('predictionId', UuidParam('predictionId')) predictionId: string,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StoredPredictionDto> {
-    await this.projects.getOwned(projectId, user.id);
+    const project = await this.projects.getOwned(projectId, user.id);
     await this.keeper.written();
-    return toStoredPredictionDto(await this.stored.get(projectId, predictionId));
+    const view = await this.stored.get(projectId, predictionId);
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
+    return toStoredPredictionDto(view, labelsOf(view.iterationId), new Set(project.labels.map((label) => label.id)));
   }
 
   @Get(':predictionId/image')
