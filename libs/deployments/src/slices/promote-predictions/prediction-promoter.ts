@@ -8,6 +8,7 @@ import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
 import type { ProjectView } from '@diyml/projects';
 import { IterationQueries } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { labelsByIteration, type NamedLabel } from '../../read-models/stored-predictions/labels-by-iteration.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
@@ -64,6 +65,7 @@ export class PredictionPromoter {
     if (new Set(ids).size !== ids.length) {
       throw DomainError.validation('DUPLICATE_PREDICTION', 'Each stored prediction may appear once in items.');
     }
+    const labelsOf = await labelsByIteration(this.iterations, project.id, project.labels);
     const planned = [];
     for (const item of promotions) {
       const view = await this.stored.get(project.id, item.predictionId);
@@ -77,7 +79,7 @@ export class PredictionPromoter {
           },
         );
       }
-      const predicted = await this.predictedLabels(project, view.iterationId);
+      const predicted = predictedLabel(project, labelsOf(view.iterationId));
       planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item, predicted) });
     }
     const files = await Promise.all(
@@ -116,18 +118,17 @@ export class PredictionPromoter {
     await this.pipeline.waitFor(position);
     return results;
   }
+}
 
-  /**
-   * What a predicted label name refers to: the id of the iteration's label of that name (a stored prediction names
-   * labels as the iteration had them, and the owner may have renamed them since); the name itself when the
-   * iteration was deleted or the project no longer has that label (UNKNOWN_LABEL then says which).
-   */
-  private async predictedLabels(project: ProjectView, iterationId: string): Promise<(name: string) => string> {
-    const current = new Set(project.labels.map((label) => label.id));
-    const labels = (await this.iterations.find(project.id, iterationId))?.labels ?? [];
-    const ids = new Map(labels.filter((label) => current.has(label.id)).map((label) => [label.name, label.id]));
-    return (name) => ids.get(name) ?? name;
-  }
+/**
+ * What a predicted label name refers to: the id of the label of that name among `labels`, those its stored prediction
+ * is named by (the owner may have renamed them since); the name itself when the project no longer has that label
+ * (UNKNOWN_LABEL then says which).
+ */
+function predictedLabel(project: ProjectView, labels: readonly NamedLabel[]): (name: string) => string {
+  const current = new Set(project.labels.map((label) => label.id));
+  const ids = new Map(labels.filter((label) => current.has(label.id)).map((label) => [label.name, label.id]));
+  return (name) => ids.get(name) ?? name;
 }
 
 /** The label or boxes to record: the corrected ones, else what the model predicted. */
