@@ -162,7 +162,8 @@ interface Started {
       }
       const byId = new Map(stored.map((item) => [item.id, item]));
       for (const [index, answer] of answers.entries()) {
-        expect(byId.get(answer.storedPredictionId)?.predictions).toEqual(answer.predictions);
+        // As answered, each with the id of its label besides.
+        expect(byId.get(answer.storedPredictionId)?.predictions).toMatchObject(answer.predictions);
         const image = await http()
           .get(byId.get(answer.storedPredictionId)!.imageUrl)
           .set('Authorization', auth)

@@ -371,7 +371,13 @@ describe('prediction store of an object detection deployment', () => {
         .set('Authorization', client.auth)
         .expect(200)
     ).body;
-    expect(stored.predictions).toEqual(answer.body.predictions);
+    // As answered, each with the id of its label.
+    expect(stored.predictions).toEqual(
+      answer.body.predictions.map((prediction: { label: string }) => ({
+        ...prediction,
+        labelId: project.labels[prediction.label],
+      })),
+    );
     expect(stored.predictions.every((prediction: { box?: unknown }) => prediction.box !== undefined)).toBe(true);
 
     // The untrained detector's boxes mean nothing: the owner draws the right ones, by label name and by label id.

@@ -12,6 +12,7 @@ export * from './slices/propose-regions/region-proposals.js';
 export * from './domain/stored-prediction.events.js';
 export * from './domain/usage.events.js';
 export * from './read-models/stored-predictions/stored-prediction-queries.js';
+export * from './read-models/stored-predictions/labels-by-iteration.js';
 export * from './read-models/stored-predictions/stored-prediction.view.js';
 export { DEFAULT_PREDICTION_STORE_MAX_COUNT } from './slices/configure-prediction-store/configure-prediction-store.controller.js';
 export { DeployModel } from './slices/deploy-model/deploy-model.handler.js';

@@ -977,7 +977,7 @@ export interface paths {
         };
         /**
          * The project's stored predictions, newest first, filtered by deployment, label, probability range and time
-         * @description Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction.
+         * @description Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction. `label` is a label of the project by its name now or its id (predictions made before a rename name it as it was then), or a name a removed label had.
          */
         get: operations["listStoredPredictions"];
         put?: never;
@@ -4115,6 +4115,19 @@ export interface components {
         PromotePredictionsResultDto: {
             items: components["schemas"]["PromotionResultDto"][];
         };
+        StoredPredictionResultDto: {
+            /** @example red */
+            label: string;
+            /** @example 0.97 */
+            probability: number;
+            /** @description Detection: where the object is. */
+            box?: components["schemas"]["BoxDto"];
+            /**
+             * Format: uuid
+             * @description The project's label it is (the iteration's label of that name: `label` is its name then, and the label may have been renamed since); null when the project no longer has it. Name corrections by this id.
+             */
+            labelId: string | null;
+        };
         StoredPredictionDto: {
             /** Format: uuid */
             id: string;
@@ -4123,7 +4136,7 @@ export interface components {
             /** Format: uuid */
             iterationId: string;
             /** @description As the prediction answered them, most probable first. */
-            predictions: components["schemas"]["PredictionDto"][];
+            predictions: components["schemas"]["StoredPredictionResultDto"][];
             /**
              * @description The stored image.
              * @example /v1/projects/…/predictions/…/image
@@ -12922,7 +12935,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only this deployment's predictions. */
                 deploymentId?: string;
-                /** @description Only predictions naming this label (its probability is the one the range judges). */
+                /** @description Only predictions of this label (its probability is the one the range judges): its name now or its id, found in predictions made before it was renamed too; a name no label has now matches the predictions naming it. */
                 label?: string;
                 /** @description At least this probability (of `label`, else of the top prediction). */
                 minProbability?: number;

@@ -234,13 +234,15 @@ export class PredictController {
     });
   }
 
-  private async predictOn(request: PredictionRequest, bytes: Buffer, store: boolean): Promise<CvImagePrediction> {
+  private async predictOn(request: PredictionRequest, sent: Buffer, store: boolean): Promise<CvImagePrediction> {
     const { project, deployment } = request.published!;
     const iteration = await this.reads.iteration(project.id, deployment.iterationId);
-    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
+    // Converted once (a HEIC photo), so the prediction store keeps the picture predicted on, as /v1/predict does.
+    const image = await this.predictions.takenImage(sent);
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, image, {});
     const id =
       store && this.keeper.keeps(deployment)
-        ? await this.keeper.keep(deployment, bytes, predictions, {
+        ? await this.keeper.keep(deployment, image, predictions, {
             userId: request.user?.id ?? null,
             correlationId: requestContextOf(request).correlationId,
           })

@@ -2,9 +2,15 @@ import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@ne
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
+import {
+  labelsByIteration,
+  nameByIteration,
+  StoredPredictionQueries,
+  type StoredPredictionView,
+} from '@diyml/deployments';
 import { PredictionKeeper } from '@diyml/deployments';
 import { ProjectionRunner } from '@diyml/read-store';
+import { IterationQueries } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { negativeLabelIdOf, toCvPredictions } from '../../domain/image-prediction.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
@@ -39,6 +45,7 @@ export class PredictionsController {
     private readonly stored: StoredPredictionQueries,
     private readonly keeper: PredictionKeeper,
     private readonly projections: ProjectionRunner,
+    private readonly iterations: IterationQueries,
   ) {}
 
   @Post('query')
@@ -58,12 +65,16 @@ export class PredictionsController {
     const project = await this.reads.project(projectId, user.id);
     await this.keeper.written();
     const maxCount = query.maxCount ?? DEFAULT_MAX_COUNT;
-    const byId = new Map(project.labels.map((label) => [label.id, label.name]));
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
     const labelRanges = (query.tags ?? []).map((tag) => {
-      const label = byId.get(tag.id.toLowerCase());
-      if (!label)
+      const id = tag.id.toLowerCase();
+      if (!project.labels.some((label) => label.id === id))
         throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${tag.id} is not a tag of this project.`);
-      return { label, minProbability: tag.minThreshold, maxProbability: tag.maxThreshold };
+      return {
+        label: nameByIteration(labelsOf, id),
+        minProbability: tag.minThreshold,
+        maxProbability: tag.maxThreshold,
+      };
     });
     const iterationId = query.iterationId?.toLowerCase();
     let page;
@@ -87,7 +98,7 @@ export class PredictionsController {
     const baseUrl = baseUrlOf(request);
     return {
       token: { ...query, maxCount, continuation: page.nextCursor ?? '' },
-      results: page.items.map((view) => this.toCv(view, project.labels, baseUrl)),
+      results: page.items.map((view) => this.toCv(view, labelsOf(view.iterationId), project.labels, baseUrl)),
     };
   }
 
@@ -119,7 +130,8 @@ export class PredictionsController {
 
   private toCv(
     view: StoredPredictionView,
-    labels: { id: string; name: string; negative?: boolean }[],
+    labels: readonly { id: string; name: string }[],
+    projectLabels: readonly { id: string; negative?: boolean }[],
     baseUrl: string,
   ): CvStoredImagePredictionDto {
     const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
@@ -132,7 +144,7 @@ export class PredictionsController {
       project: view.projectId,
       iteration: view.iterationId,
       created: view.storedAt,
-      predictions: toCvPredictions(view.predictions, labels, negativeLabelIdOf({ labels })),
+      predictions: toCvPredictions(view.predictions, labels, negativeLabelIdOf({ labels: projectLabels })),
     };
   }
 }

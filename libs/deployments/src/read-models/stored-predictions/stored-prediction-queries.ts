@@ -6,8 +6,12 @@ import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-predicti
 
 export interface StoredPredictionFilter {
   deploymentId?: string;
-  /** Only predictions naming this label (with its probability in the range, when one is given). */
-  label?: string;
+  /**
+   * Only predictions naming this label (with its probability in the range, when one is given), named as the stored
+   * prediction's iteration named it (the owner may have renamed it since); undefined when that iteration had no such
+   * label.
+   */
+  label?: (iterationId: string) => string | undefined;
   /** Probability range of `label`, or of the most probable prediction without a label. */
   minProbability?: number;
   maxProbability?: number;
@@ -15,8 +19,16 @@ export interface StoredPredictionFilter {
   from?: string;
   to?: string;
   iterationId?: string;
-  /** Every one of these labels predicted with a probability in its range (Custom Vision's tag filters). */
-  labelRanges?: { label: string; minProbability?: number; maxProbability?: number }[];
+  /**
+   * Every one of these labels predicted with a probability in its range (Custom Vision's tag filters). `label` names
+   * the label as the stored prediction's iteration named it (the owner may have renamed it since); undefined when
+   * that iteration had no such label.
+   */
+  labelRanges?: {
+    label: (iterationId: string) => string | undefined;
+    minProbability?: number;
+    maxProbability?: number;
+  }[];
   /** Default newest first. */
   order?: 'newest' | 'oldest';
 }
@@ -63,7 +75,6 @@ export class StoredPredictionQueries {
       projectId,
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
       ...(filter.iterationId ? { iterationId: filter.iterationId } : {}),
-      ...(filter.label ? { labels: filter.label } : {}),
     });
     const inRange = (probability: number | null, min = 0, max = 1) =>
       probability !== null && probability >= min && probability <= max;
@@ -74,13 +85,20 @@ export class StoredPredictionQueries {
         if (filter.to && view.storedAt >= filter.to) return false;
         const ranges = filter.labelRanges ?? [];
         if (
-          !ranges.every((range) =>
-            inRange(probabilityFor(view, range.label), range.minProbability, range.maxProbability),
-          )
+          !ranges.every((range) => {
+            const label = range.label(view.iterationId);
+            return (
+              label !== undefined && inRange(probabilityFor(view, label), range.minProbability, range.maxProbability)
+            );
+          })
         )
           return false;
-        if (filter.minProbability === undefined && filter.maxProbability === undefined) return true;
-        return inRange(probabilityFor(view, filter.label), filter.minProbability, filter.maxProbability);
+        const label = filter.label?.(view.iterationId);
+        if (filter.label && label === undefined) return false;
+        const probability = probabilityFor(view, label);
+        if (filter.minProbability === undefined && filter.maxProbability === undefined)
+          return !filter.label || probability !== null;
+        return inRange(probability, filter.minProbability, filter.maxProbability);
       })
       .sort(order);
     let start = 0;

@@ -11,8 +11,6 @@ export interface StoredPredictionView {
   imageSha256: string;
   imageBytes: number;
   predictions: StoredPredictionResult[];
-  /** Every label predicted, for the label filter. */
-  labels: string[];
   callerId: string | null;
   storedAt: string;
   promotedImageId: string | null;

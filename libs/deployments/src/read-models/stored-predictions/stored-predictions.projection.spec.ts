@@ -70,9 +70,11 @@ describe('stored predictions projection', () => {
       (await queries.list('p1', filter, { limit: 10 })).items.map((view) => view.id);
     expect(await ids({})).toEqual(['s3', 's2', 's1']);
     expect(await ids({ order: 'oldest' })).toEqual(['s1', 's2', 's3']);
-    expect(await ids({ label: 'cat', minProbability: 0.3 })).toEqual(['s2', 's1']);
+    expect(await ids({ label: () => 'cat', minProbability: 0.3 })).toEqual(['s2', 's1']);
     expect(await ids({ minProbability: 0.95 })).toEqual(['s3']);
-    expect(await ids({ labelRanges: [{ label: 'dog', maxProbability: 0.7 }] })).toEqual(['s2', 's1']);
+    expect(await ids({ labelRanges: [{ label: () => 'dog', maxProbability: 0.7 }] })).toEqual(['s2', 's1']);
+    // A label its iteration did not have matches none of that iteration's predictions.
+    expect(await ids({ labelRanges: [{ label: () => undefined }] })).toEqual([]);
     expect(await ids({ from: '2026-06-01T11:00:00.000Z', to: '2026-06-01T12:00:00.000Z' })).toEqual(['s2']);
     const page = await queries.list('p1', {}, { limit: 2 });
     expect((await queries.list('p1', {}, { limit: 2, cursor: page.nextCursor! })).items.map((view) => view.id)).toEqual(

@@ -9,7 +9,8 @@ import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-predicti
 @Injectable()
 export class StoredPredictionsProjection implements Projection<StoredPredictionEvent> {
   readonly name = 'stored-predictions';
-  readonly version = 1;
+  /** 2: no `labels` (the label filter names labels per iteration, in StoredPredictionQueries). */
+  readonly version = 2;
   readonly collections = [STORED_PREDICTIONS];
   readonly eventTypes = STORED_PREDICTION_EVENT_TYPES;
 
@@ -26,7 +27,6 @@ export class StoredPredictionsProjection implements Projection<StoredPredictionE
           imageSha256: data.imageSha256,
           imageBytes: data.imageBytes,
           predictions: data.predictions,
-          labels: [...new Set(data.predictions.map((prediction) => prediction.label))],
           callerId: data.callerId,
           storedAt: data.storedAt,
           promotedImageId: null,

@@ -6,7 +6,9 @@ import { ImageIntake } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
 import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
 import type { ProjectView } from '@diyml/projects';
+import { IterationQueries } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { labelsByIteration, type NamedLabel } from '../../read-models/stored-predictions/labels-by-iteration.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
@@ -50,6 +52,7 @@ export class PredictionPromoter {
     private readonly pipeline: CommandPipeline,
     private readonly clock: Clock,
     private readonly keeper: PredictionKeeper,
+    private readonly iterations: IterationQueries,
   ) {}
 
   async promote(
@@ -62,6 +65,7 @@ export class PredictionPromoter {
     if (new Set(ids).size !== ids.length) {
       throw DomainError.validation('DUPLICATE_PREDICTION', 'Each stored prediction may appear once in items.');
     }
+    const labelsOf = await labelsByIteration(this.iterations, project.id, project.labels);
     const planned = [];
     for (const item of promotions) {
       const view = await this.stored.get(project.id, item.predictionId);
@@ -75,7 +79,8 @@ export class PredictionPromoter {
           },
         );
       }
-      planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item) });
+      const predicted = predictedLabel(project, labelsOf(view.iterationId));
+      planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item, predicted) });
     }
     const files = await Promise.all(
       planned.map(async ({ view, labelId, labelIds, regions, split }) => ({
@@ -115,11 +120,23 @@ export class PredictionPromoter {
   }
 }
 
+/**
+ * What a predicted label name refers to: the id of the label of that name among `labels`, those its stored prediction
+ * is named by (the owner may have renamed them since); the name itself when the project no longer has that label
+ * (UNKNOWN_LABEL then says which).
+ */
+function predictedLabel(project: ProjectView, labels: readonly NamedLabel[]): (name: string) => string {
+  const current = new Set(project.labels.map((label) => label.id));
+  const ids = new Map(labels.filter((label) => current.has(label.id)).map((label) => [label.name, label.id]));
+  return (name) => ids.get(name) ?? name;
+}
+
 /** The label or boxes to record: the corrected ones, else what the model predicted. */
 function correction(
   project: ProjectView,
   view: StoredPredictionView,
   item: Promotion,
+  predicted: (name: string) => string,
 ): {
   labelId: string | null;
   /** Multilabel: the image's labels (the stored prediction's record names none of them: `labelId` is null). */
@@ -136,17 +153,18 @@ function correction(
       item.labels ??
       view.predictions
         .filter((prediction) => prediction.probability >= MULTILABEL_THRESHOLD)
-        .map((prediction) => prediction.label);
+        .map((prediction) => predicted(prediction.label));
     return { labelId: null, labelIds: resolveLabels(project.labels, names).map((label) => label.id), regions: null };
   }
   if (project.type === 'classification') {
     if (item.regions)
       throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
     if (item.label === null) return { labelId: null, regions: null };
-    const name = item.label ?? view.predictions[0]?.label;
-    if (!name)
+    const top = view.predictions[0]?.label;
+    const reference = item.label ?? (top === undefined ? undefined : predicted(top));
+    if (!reference)
       throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
-    return { labelId: resolveLabel(project.labels, name).id, regions: null };
+    return { labelId: resolveLabel(project.labels, reference).id, regions: null };
   }
   if (item.label)
     throw DomainError.validation(
@@ -157,7 +175,7 @@ function correction(
     item.regions ??
     view.predictions
       .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
-      .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
+      .map((prediction) => ({ label: predicted(prediction.label), ...prediction.box! }));
   const regions = boxes.map(({ label, x, y, width, height }) => ({
     labelId: resolveLabel(project.labels, label).id,
     x,

@@ -114,7 +114,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     if (this.readOnly) return;
     this.timer = setInterval(
       () =>
-        void this.sweepAll().catch((error: unknown) =>
+        void this.sweepAges().catch((error: unknown) =>
           this.logger.warn(`Age sweep of stored predictions failed, tried again later: ${String(error)}`),
         ),
       AGE_SWEEP_INTERVAL_MS,
@@ -303,8 +303,14 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     return expired.length;
   }
 
-  private async sweepAll(): Promise<void> {
-    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ status: 'active' });
-    for (const deployment of deployments) if (deployment.predictionStore?.maxAgeDays) this.scheduleSweep(deployment.id);
+  /**
+   * Applies the age limit of every deployment that has one, undeployed ones included (their stored predictions stay,
+   * to be promoted, within the same limits); run every AGE_SWEEP_INTERVAL_MS.
+   */
+  async sweepAges(): Promise<void> {
+    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({});
+    const aged = deployments.filter((deployment) => deployment.predictionStore?.maxAgeDays);
+    for (const deployment of aged) this.scheduleSweep(deployment.id);
+    await Promise.all(aged.map((deployment) => this.sweeps.get(deployment.id)));
   }
 }

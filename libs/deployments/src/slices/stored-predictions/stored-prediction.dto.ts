@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PageQueryDto } from '@diyml/core';
+import type { NamedLabel } from '../../read-models/stored-predictions/labels-by-iteration.js';
 import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
 import { PredictionDto } from '../predict/predict.controller.js';
 
@@ -16,7 +17,9 @@ export class ListStoredPredictionsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     example: 'cat',
-    description: 'Only predictions naming this label (its probability is the one the range judges).',
+    description:
+      'Only predictions of this label (its probability is the one the range judges): its name now or its id, found in ' +
+      'predictions made before it was renamed too; a name no label has now matches the predictions naming it.',
   })
   @IsOptional()
   @IsString()
@@ -61,12 +64,27 @@ export class ListStoredPredictionsQueryDto extends PageQueryDto {
   to?: string;
 }
 
+export class StoredPredictionResultDto extends PredictionDto {
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      "The project's label it is (the iteration's label of that name: `label` is its name then, and the label may " +
+      'have been renamed since); null when the project no longer has it. Name corrections by this id.',
+  })
+  labelId: string | null;
+}
+
 export class StoredPredictionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) deploymentId: string;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
-  @ApiProperty({ type: [PredictionDto], description: 'As the prediction answered them, most probable first.' })
-  predictions: PredictionDto[];
+  @ApiProperty({
+    type: [StoredPredictionResultDto],
+    description: 'As the prediction answered them, most probable first.',
+  })
+  predictions: StoredPredictionResultDto[];
   @ApiProperty({ example: '/v1/projects/…/predictions/…/image', description: 'The stored image.' }) imageUrl: string;
   @ApiProperty() imageBytes: number;
   @ApiProperty({ format: 'date-time' }) storedAt: string;
@@ -85,12 +103,22 @@ export class StoredPredictionPageDto {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
-export function toStoredPredictionDto(view: StoredPredictionView): StoredPredictionDto {
+/** `labels`: the labels the view's iteration names (labelsByIteration); ids of labels the project still has. */
+export function toStoredPredictionDto(
+  view: StoredPredictionView,
+  labels: readonly NamedLabel[],
+  projectLabelIds: ReadonlySet<string>,
+): StoredPredictionDto {
+  const ids = new Map(labels.map((label) => [label.name, label.id]));
   return {
     id: view.id,
     deploymentId: view.deploymentId,
     iterationId: view.iterationId,
-    predictions: view.predictions,
+    predictions: view.predictions.map(({ label, probability, box }) => {
+      const id = ids.get(label);
+      const labelId = id !== undefined && projectLabelIds.has(id) ? id : null;
+      return box ? { label, labelId, probability, box } : { label, labelId, probability };
+    }),
     imageUrl: `/v1/projects/${view.projectId}/predictions/${view.id}/image`,
     imageBytes: view.imageBytes,
     storedAt: view.storedAt,

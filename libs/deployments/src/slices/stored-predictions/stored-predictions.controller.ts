@@ -21,6 +21,8 @@ import {
 } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import { ProjectionRunner } from '@diyml/read-store';
+import { IterationQueries } from '@diyml/training';
+import { labelsByIteration, nameByIteration } from '../../read-models/stored-predictions/labels-by-iteration.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
 import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import {
@@ -51,6 +53,7 @@ export class StoredPredictionsController {
     private readonly keeper: PredictionKeeper,
     private readonly projections: ProjectionRunner,
     private readonly settings: Settings,
+    private readonly iterations: IterationQueries,
   ) {}
 
   @Get()
@@ -60,7 +63,8 @@ export class StoredPredictionsController {
       "The project's stored predictions, newest first, filtered by deployment, label, probability range and time",
     description:
       'Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), ' +
-      'within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction.',
+      'within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction. ' +
+      '`label` is a label of the project by its name now or its id (predictions made before a rename name it as it was then), or a name a removed label had.',
   })
   @ApiOkResponse({ type: StoredPredictionPageDto })
   @ApiErrors(400, 401, 404)
@@ -69,11 +73,24 @@ export class StoredPredictionsController {
     @Query() query: ListStoredPredictionsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StoredPredictionPageDto> {
-    await this.projects.getOwned(projectId, user.id);
+    const project = await this.projects.getOwned(projectId, user.id);
     await this.keeper.written();
-    const { limit, cursor, ...filter } = query;
-    const page = await this.stored.list(projectId, filter, { limit: limit ?? 50, cursor });
-    return { items: page.items.map(toStoredPredictionDto), nextCursor: page.nextCursor };
+    const { limit, cursor, label, ...filter } = query;
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
+    const current = label
+      ? project.labels.find((candidate) => candidate.id === label.toLowerCase() || candidate.name === label)
+      : undefined;
+    const labelIn = current ? nameByIteration(labelsOf, current.id) : label && (() => label);
+    const page = await this.stored.list(
+      projectId,
+      { ...filter, ...(labelIn ? { label: labelIn } : {}) },
+      { limit: limit ?? 50, cursor },
+    );
+    const projectLabelIds = new Set(project.labels.map((candidate) => candidate.id));
+    return {
+      items: page.items.map((view) => toStoredPredictionDto(view, labelsOf(view.iterationId), projectLabelIds)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':predictionId')
@@ -85,9 +102,11 @@ export class StoredPredictionsController {
     @Param('predictionId', UuidParam('predictionId')) predictionId: string,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StoredPredictionDto> {
-    await this.projects.getOwned(projectId, user.id);
+    const project = await this.projects.getOwned(projectId, user.id);
     await this.keeper.written();
-    return toStoredPredictionDto(await this.stored.get(projectId, predictionId));
+    const view = await this.stored.get(projectId, predictionId);
+    const labelsOf = await labelsByIteration(this.iterations, projectId, project.labels);
+    return toStoredPredictionDto(view, labelsOf(view.iterationId), new Set(project.labels.map((label) => label.id)));
   }
 
   @Get(':predictionId/image')
