@@ -1210,7 +1210,7 @@ export interface paths {
         put?: never;
         /**
          * Test a completed iteration on a labeled dataset, in the background
-         * @description Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions), or for a detection iteration a `coco` field holding a COCO JSON file; every file is checked like an upload, and a file without an answer, with an unknown label or that is not an image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project's labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Boxes of a `coco` field outside the image are cut to it, and unusable ones dropped, as a dataset import does: then 207 (instead of 202) with each in `annotationIssues`. Follow with GET …/test-runs/{id}.
+         * @description Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions), or for a detection iteration a `coco` field holding a COCO JSON file; every file is checked like an upload, and a file without an answer, with an unknown label or that is not an image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project's included, labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Boxes of a `coco` field outside the image are cut to it, and unusable ones dropped, as a dataset import does: then 207 (instead of 202) with each in `annotationIssues`. Follow with GET …/test-runs/{id}.
          */
         post: operations["requestTestRun"];
         delete?: never;
@@ -14585,7 +14585,7 @@ export interface operations {
                     coco: string;
                 } | {
                     /**
-                     * @description The project's labeled images in the test split.
+                     * @description The project's included, labeled images in the test split.
                      * @enum {string}
                      */
                     split: "test";
@@ -14600,7 +14600,7 @@ export interface operations {
                     coco: string;
                 } | {
                     /**
-                     * @description The project's labeled images in the test split.
+                     * @description The project's included, labeled images in the test split.
                      * @enum {string}
                      */
                     split: "test";

@@ -132,7 +132,7 @@ export class TestRunsController {
       'or for a detection iteration a `coco` field holding a COCO JSON file; ' +
       'every file is checked like an upload, and a file without an answer, with an unknown label or that is not an ' +
       'image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project\'s ' +
-      'labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. ' +
+      'included, labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. ' +
       'Boxes of a `coco` field outside the image are cut to it, and unusable ones dropped, as a dataset import does: ' +
       'then 207 (instead of 202) with each in `annotationIssues`. Follow with GET …/test-runs/{id}.',
   })
@@ -163,7 +163,11 @@ export class TestRunsController {
           type: 'object',
           required: ['split'],
           properties: {
-            split: { type: 'string', enum: ['test'], description: "The project's labeled images in the test split." },
+            split: {
+              type: 'string',
+              enum: ['test'],
+              description: "The project's included, labeled images in the test split.",
+            },
           },
         },
       ],
