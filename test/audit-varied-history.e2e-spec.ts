@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+/** What a user saw of the dataset after one step: to be seen again with `asOf` that step's position. */
+interface Seen {
+  step: string;
+  projectId: string;
+  position: number;
+  images: unknown;
+  analysis: unknown;
+}
+
+describe('audit of a varied history: asOf every step shows what the dataset was, a rebuild gives the live read models', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+  const seen: Seen[] = [];
+  const get = (path: string) => client.http.get(path).set('Authorization', client.auth);
+  const send = (method: 'put' | 'patch' | 'delete', path: string, body?: object) =>
+    client.http[method](path).set('Authorization', client.auth).send(body);
+
+  async function lastPosition(projectId: string): Promise<number> {
+    let after = -1;
+    let last = -1;
+    for (;;) {
+      const page = (await get(`/v1/projects/${projectId}/history?limit=1000&after=${after}`).expect(200)).body as {
+        items: { position: number }[];
+        nextCursor: string | null;
+      };
+      last = page.items.at(-1)?.position ?? last;
+      if (page.nextCursor === null) return last;
+      after = Number(page.nextCursor);
+    }
+  }
+
+  async function see(projectId: string, step: string): Promise<void> {
+    seen.push({
+      step,
+      projectId,
+      position: await lastPosition(projectId),
+      images: (await get(`/v1/projects/${projectId}/images?limit=1000`).expect(200)).body,
+      analysis: (await get(`/v1/projects/${projectId}/analysis`).expect(200)).body,
+    });
+  }
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+
+    const tags = await client.createProject('multilabel', ['a', 'b', 'c']);
+    const p = `/v1/projects/${tags.id}`;
+    const [first, second, third] = (await client.upload(tags.id, await colouredSquares(RED, 3, 41))).map(
+      (image) => image.id!,
+    );
+    await see(tags.id, 'uploaded');
+    await send('put', `${p}/images/${first}/label`, { labels: ['a', 'b'] }).expect(200);
+    await send('put', `${p}/images/${second}/label`, { labels: ['c'] }).expect(200);
+    await see(tags.id, 'tagged');
+    await send('put', `${p}/images/${second}/metadata`, { metadata: { camera: 'north' } }).expect(200);
+    await send('patch', `${p}/images/${second}`, { split: 'validation' }).expect(200);
+    await send('patch', `${p}/images/${third}`, { included: false }).expect(200);
+    await see(tags.id, 'metadata, split, excluded');
+    await send('patch', `${p}/labels/${tags.labels.a}`, { name: 'alpha' }).expect(200);
+    await send('put', `${p}/labels/${tags.labels.c}/negative`).expect(200);
+    await see(tags.id, 'renamed, negative');
+    await send('put', `${p}/images/${first}/label`, { labels: ['b'] }).expect(200);
+    await send('patch', p, { type: 'classification' }).expect(200);
+    await send('put', `${p}/images/${second}/metadata`, { metadata: { camera: 'south', lens: 'wide' } }).expect(200);
+    await see(tags.id, 'classification');
+    await send('delete', `${p}/labels/${tags.labels.b}`).expect(204);
+    await send('delete', `${p}/images/${third}`).expect(204);
+    await send('patch', p, { type: 'multilabel' }).expect(200);
+    await see(tags.id, 'label and image removed, multilabel again');
+
+    const boxes = await client.createProject('detection', ['car', 'bike']);
+    const d = `/v1/projects/${boxes.id}`;
+    const [photo] = (await client.upload(boxes.id, await colouredSquares(BLUE, 1, 42))).map((image) => image.id!);
+    const box = { x: 0.1, y: 0.1, width: 0.5, height: 0.5 };
+    await send('put', `${d}/images/${photo}/regions`, {
+      regions: [
+        { label: 'car', ...box },
+        { label: 'bike', ...box, x: 0.4 },
+      ],
+    }).expect(200);
+    await see(boxes.id, 'boxes');
+    await send('patch', `${d}/labels/${boxes.labels.car}`, { name: 'truck' }).expect(200);
+    await send('delete', `${d}/labels/${boxes.labels.bike}`).expect(204);
+    await see(boxes.id, 'box label renamed and removed');
+  }, 120_000);
+
+  afterAll(async () => {
+    await testApp?.destroy();
+  });
+
+  it('answers asOf the position of each step with the images and analysis the user saw right after it', async () => {
+    for (const { step, projectId, position, images, analysis } of seen) {
+      const then = {
+        step,
+        images: (await get(`/v1/projects/${projectId}/images?limit=1000&asOf=${position}`).expect(200)).body,
+        analysis: (await get(`/v1/projects/${projectId}/analysis?asOf=${position}`).expect(200)).body,
+      };
+      expect(then).toEqual({ step, images, analysis });
+    }
+  });
+
+  it('rebuilds every read model from the log to exactly the live ones', async () => {
+    const runner = testApp.app.get(ProjectionRunner);
+    await runner.waitFor(await testApp.app.get(EventStore).headPosition());
+    const rebuilt = new InMemoryReadStore();
+    await replayAll(testApp.app.get(EventStore), runner.projections, rebuilt);
+    const comparisons = await compareReadStores(runner.projections, testApp.app.get(ReadStore), rebuilt);
+    expect(comparisons.filter((comparison) => !comparison.equal)).toEqual([]);
+  });
+});
