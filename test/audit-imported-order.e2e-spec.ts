@@ -14,6 +14,7 @@ interface Entry {
   position: number;
   type: string;
   metadata: { at: string };
+  names: { labels: Record<string, string> };
 }
 interface Listed {
   filename: string;
@@ -85,12 +86,13 @@ describe('an imported project keeps the order of its history: read models, asOf 
     ]);
   });
 
-  it('lists the copied events in their original order, each at its original time', async () => {
+  it('lists the copied events in their original order, each at its original time and with the label names of then', async () => {
     const original = await history(originalId);
     const copied = (await history(importedId)).slice(1, 1 + original.length);
-    expect(copied.map(({ type, metadata }) => [type, metadata.at])).toEqual(
-      original.map(({ type, metadata }) => [type, metadata.at]),
-    );
+    const shown = (entries: Entry[]) =>
+      entries.map(({ type, metadata, names }) => [type, metadata.at, Object.values(names.labels).sort()]);
+    // Each with the label names it had then: the upload of a red image under "red", not the later "crimson".
+    expect(shown(copied)).toEqual(shown(original));
   });
 
   it('answers asOf a time before the rename and removal with the labels the images had then', async () => {
