@@ -24,6 +24,19 @@ import { deleteIncompleteProject } from './incomplete-project.js';
 import { countImportedContents } from './imported-contents.js';
 import { appendBatches, ProjectRemap } from './project-remap.js';
 
+/**
+ * Event types a reactor follows whose streams are appended event by event all the same: their reactors queue work
+ * from the read models (embedding a project's photos, reclaiming a deleted prediction's image) that never continues
+ * the stream, whole or not. Appended whole, the project stream put a label's rename and removal and a change of type
+ * before the images labeled earlier (an imported multilabel project's images kept a single label, an asOf showed
+ * today's label names), and every event of an image or project stream took its first event's time.
+ */
+const ORDER_KEPT_REACTOR_TYPES: ReadonlySet<string> = new Set([
+  'ImageUploaded',
+  'TrainingConfigured',
+  'StoredPredictionDeleted',
+]);
+
 /** How long the answer waits for the read models to hold a big import (the import itself is written by then). */
 const READ_MODELS_WAIT_MS = 120_000;
 
@@ -230,12 +243,14 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       );
   }
 
-  /** Event types some reactor starts work on: their streams are appended whole (see appendBatches). */
+  /** Event types some reactor starts a job on that continues their stream: those streams are appended whole (see appendBatches). */
   private reactorEventTypes(): Set<string> {
     const reactors = this.discovery
       .getProviders({ metadataKey: EventReactor.KEY })
       .map((wrapper) => wrapper.instance as Reactor | undefined)
       .filter((reactor): reactor is Reactor => Boolean(reactor));
-    return new Set(reactors.flatMap((reactor) => reactor.eventTypes));
+    return new Set(
+      reactors.flatMap((reactor) => reactor.eventTypes).filter((type) => !ORDER_KEPT_REACTOR_TYPES.has(type)),
+    );
   }
 }
