@@ -3705,6 +3705,16 @@ export interface components {
              */
             label: string | null;
             /**
+             * @description A multilabel image's label names (empty otherwise).
+             * @example []
+             */
+            labels: string[];
+            /**
+             * @description It carries the project's negative label.
+             * @example false
+             */
+            negative: boolean;
+            /**
              * @description How many boxes it had (detection).
              * @example 0
              */

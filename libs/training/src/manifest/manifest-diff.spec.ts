@@ -43,8 +43,8 @@ describe('diffManifests', () => {
       {
         imageId: 'b',
         filename: 'b.png',
-        before: { label: 'cat', regions: 0, split: 'train' },
-        after: { label: 'dog', regions: 0, split: 'train' },
+        before: { label: 'cat', labels: [], negative: false, regions: 0, split: 'train' },
+        after: { label: 'dog', labels: [], negative: false, regions: 0, split: 'train' },
       },
     ]);
     expect(diff.resplit.map((change) => [change.imageId, change.before.split, change.after.split])).toEqual([
@@ -59,5 +59,39 @@ describe('diffManifests', () => {
     const diff = diffManifests(first, second);
     expect(diff.relabeled.map((change) => [change.before.label, change.after.label])).toEqual([['cat', 'kitten']]);
     expect(diff.labels).toEqual({ added: ['kitten'], removed: ['cat'] });
+  });
+
+  it("sees a multilabel image's labels and its negative label change", () => {
+    const tagged = (id: string, labelIds: string[], negative = false): ManifestImage => ({
+      ...image(id, null),
+      labelIds,
+      ...(negative ? { negative: true as const } : {}),
+    });
+    const labels = [
+      { id: 'l-cat', name: 'cat' },
+      { id: 'l-outdoor', name: 'outdoor' },
+    ];
+    const first = {
+      ...manifest([tagged('a', ['l-cat']), tagged('b', ['l-cat', 'l-outdoor']), tagged('c', [], true)], labels),
+      task: 'multilabel' as const,
+    };
+    const second = {
+      ...manifest([tagged('a', ['l-outdoor', 'l-cat']), tagged('b', ['l-outdoor', 'l-cat']), tagged('c', [])], labels),
+      task: 'multilabel' as const,
+    };
+    const diff = diffManifests(first, second);
+    expect(
+      diff.relabeled.map((change) => [
+        change.imageId,
+        change.before.labels,
+        change.after.labels,
+        change.after.negative,
+      ]),
+    ).toEqual([
+      ['a', ['cat'], ['cat', 'outdoor'], false],
+      ['c', [], [], false],
+    ]);
+    expect(diff.relabeled[1].before.negative).toBe(true);
+    expect(diff.unchanged).toBe(1);
   });
 });

@@ -1,12 +1,22 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DatasetManifest, ManifestImage } from './dataset-manifest.js';
 
+/** Label names; null when unlabeled. */
+export interface ImageLabeling {
+  label: string | null;
+  /** A multilabel image's labels (empty otherwise). */
+  labels: string[];
+  /** It carries the project's negative label. */
+  negative: boolean;
+  regions: number;
+  split: string;
+}
+
 export interface ImageChange {
   imageId: string;
   filename: string;
-  /** Label names; null when unlabeled. */
-  before: { label: string | null; regions: number; split: string };
-  after: { label: string | null; regions: number; split: string };
+  before: ImageLabeling;
+  after: ImageLabeling;
 }
 
 export interface ManifestDiff {
@@ -22,9 +32,12 @@ export interface ManifestDiff {
 
 function labeling(image: ManifestImage, manifest: DatasetManifest) {
   const names = new Map(manifest.labels.map((label) => [label.id, label.name]));
+  const nameOf = (labelId: string) => names.get(labelId) ?? labelId;
   return {
-    label: image.labelId ? (names.get(image.labelId) ?? image.labelId) : null,
-    regions: image.regions.map((region) => ({ ...region, labelId: names.get(region.labelId) ?? region.labelId })),
+    label: image.labelId ? nameOf(image.labelId) : null,
+    labels: (image.labelIds ?? []).map(nameOf).sort(),
+    negative: image.negative === true,
+    regions: image.regions.map((region) => ({ ...region, labelId: nameOf(region.labelId) })),
   };
 }
 
@@ -51,8 +64,8 @@ export function diffManifests(from: DatasetManifest, to: DatasetManifest): Manif
     const change: ImageChange = {
       imageId: image.id,
       filename: image.filename,
-      before: { label: oldLabeling.label, regions: old.regions.length, split: old.split },
-      after: { label: newLabeling.label, regions: image.regions.length, split: image.split },
+      before: { ...oldLabeling, regions: old.regions.length, split: old.split },
+      after: { ...newLabeling, regions: image.regions.length, split: image.split },
     };
     if (!isDeepStrictEqual(oldLabeling, newLabeling)) diff.relabeled.push(change);
     else if (old.split !== image.split) diff.resplit.push(change);

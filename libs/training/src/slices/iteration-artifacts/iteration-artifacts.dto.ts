@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { LabelDto } from '@diyml/projects';
 import type { DatasetManifest, ManifestImage, ManifestRegion, Split } from '../../manifest/dataset-manifest.js';
-import type { ImageChange, ManifestDiff } from '../../manifest/manifest-diff.js';
+import type { ImageChange, ImageLabeling, ManifestDiff } from '../../manifest/manifest-diff.js';
 import type { Task } from '../../domain/iteration.events.js';
 
 const SPLITS: Split[] = ['train', 'validation', 'test'];
@@ -56,9 +56,12 @@ export class ImageRefDto {
   @ApiProperty({ example: 'cat-01.jpg' }) filename: string;
 }
 
-export class ImageLabelingDto {
+export class ImageLabelingDto implements ImageLabeling {
   @ApiProperty({ type: String, nullable: true, example: 'cat', description: 'Label name; null when unlabeled.' })
   label: string | null;
+  @ApiProperty({ type: [String], example: [], description: "A multilabel image's label names (empty otherwise)." })
+  labels: string[];
+  @ApiProperty({ example: false, description: "It carries the project's negative label." }) negative: boolean;
   @ApiProperty({ example: 0, description: 'How many boxes it had (detection).' }) regions: number;
   @ApiProperty({ enum: SPLITS }) split: string;
 }
