@@ -21,15 +21,24 @@ const PROMOTED_BOX_PROBABILITY = 0.5;
 /** Multilabel: the labels a stored prediction is added to the dataset with, as the API takes them (≥ 50%). */
 const PROMOTED_LABEL_PROBABILITY = 0.5;
 
+/**
+ * The label a stored result means, by its name today: a label renamed since the prediction is shown and promoted
+ * under its new name (the name it was predicted under is kept for a label removed since).
+ */
+const currentName = (project: Project, item: StoredPrediction['predictions'][number]): string =>
+  item.labelId ? labelName(project, item.labelId) : item.label;
+
 /** Multilabel: the label names promoting the prediction would give the image, unless corrected. */
-const predictedLabels = (prediction: StoredPrediction): string[] =>
-  prediction.predictions.filter((item) => item.probability >= PROMOTED_LABEL_PROBABILITY).map((item) => item.label);
+const predictedLabels = (project: Project, prediction: StoredPrediction): string[] =>
+  prediction.predictions
+    .filter((item) => item.probability >= PROMOTED_LABEL_PROBABILITY)
+    .map((item) => currentName(project, item));
 
 /** Detection: the boxes promoting the prediction would write, as editable regions (labels by name). */
-const predictedRegions = (prediction: StoredPrediction): Region[] =>
+const predictedRegions = (project: Project, prediction: StoredPrediction): Region[] =>
   prediction.predictions
     .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
-    .map((item) => ({ label: item.label, ...item.box! }));
+    .map((item) => ({ label: currentName(project, item), ...item.box! }));
 
 interface Filter {
   deploymentId: string;
@@ -240,7 +249,7 @@ export function PredictionsPage({ project }: { project: Project }) {
           path={underReview.imageUrl}
           alt={photoName(underReview)}
           labels={project.labels}
-          regions={boxEdits[underReview.id] ?? predictedRegions(underReview)}
+          regions={boxEdits[underReview.id] ?? predictedRegions(project, underReview)}
           onChange={(regions) => setBoxEdits({ ...boxEdits, [underReview.id]: regions })}
           onReset={boxEdits[underReview.id] ? () => setBoxEdits(withoutKey(boxEdits, underReview.id)) : null}
           onClose={() => setReviewing(null)}
@@ -273,7 +282,7 @@ export function PredictionsPage({ project }: { project: Project }) {
           labels={items.flatMap((item) =>
             boxEdits[item.id]
               ? boxEdits[item.id].map((box) => labelName(project, box.label))
-              : predictedRegions(item).map((region) => region.label),
+              : predictedRegions(project, item).map((region) => region.label),
           )}
         />
       )}
@@ -287,7 +296,7 @@ export function PredictionsPage({ project }: { project: Project }) {
             onToggle={() => toggle(item.id)}
             correctedBoxes={boxEdits[item.id]}
             onReview={() => setReviewing(item.id)}
-            labels={labelEdits[item.id] ?? predictedLabels(item)}
+            labels={labelEdits[item.id] ?? predictedLabels(project, item)}
             onEditLabels={(labels) => setLabelEdits({ ...labelEdits, [item.id]: labels })}
           />
         ))}
@@ -326,14 +335,15 @@ function StoredPredictionCard({
   // A multilabel model gives every label from 50%, as adding it to the dataset would keep them.
   const given = prediction.predictions.filter((item) => item.probability >= PROMOTED_LABEL_PROBABILITY);
   const summary = multilabel
-    ? given.map((item) => `${item.label} ${percent(item.probability)}`).join(', ') || 'no label from 50%'
+    ? given.map((item) => `${currentName(project, item)} ${percent(item.probability)}`).join(', ') ||
+      'no label from 50%'
     : top
-      ? `${top.label} ${percent(top.probability)}`
+      ? `${currentName(project, top)} ${percent(top.probability)}`
       : 'nothing found';
   // What adding it to the dataset would keep: a low threshold asked of the deployment can give dozens more.
   const boxes = prediction.predictions
     .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
-    .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
+    .map((item) => ({ label: currentName(project, item), probability: item.probability, ...item.box! }));
   return (
     <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${summary}`}>
       <label className="choice">
@@ -354,7 +364,7 @@ function StoredPredictionCard({
       <ol aria-label="Probabilities">
         {prediction.predictions.slice(0, multilabel ? Math.max(3, given.length) : 3).map((item, index) => (
           <li key={index}>
-            {item.label}: {percent(item.probability)}
+            {currentName(project, item)}: {percent(item.probability)}
             {multilabel && item.probability >= PROMOTED_LABEL_PROBABILITY && ' ✓'}
           </li>
         ))}
