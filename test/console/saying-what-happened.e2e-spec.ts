@@ -7,7 +7,8 @@ import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { drawBox } from './box-drawing.js';
 
 // What a newcomer found silent: an upload that showed a full bar and nothing more while the server checked the
-// photos, and a Save (or a label) that went on to the next photo, or stayed on the last one, without a word.
+// photos, a Save (or a label) that went on to the next photo, or stayed on the last one, without a word, and a digit
+// pressed after Select all that did nothing.
 describe('console: saying what happened', () => {
   let harness: ConsoleHarness;
   let page: Page;
@@ -67,6 +68,24 @@ describe('console: saying what happened', () => {
       .filter({ hasText: `Labeled ${first} as blue.` })
       .waitFor();
     await expect(page.getByRole('heading', { level: 2 }).textContent()).resolves.not.toBe(first);
+    expect(harness.problems()).toEqual([]);
+  });
+
+  it('labels every image at once with a digit pressed right after Select all', async () => {
+    const project = await client.createProject('classification', ['Hemlock', 'Japanese Cherry'], 'all at once');
+    await client.upload(project.id, await colouredSquares(BLUE, 3, 8), {}, 'cherry');
+    await page.goto(`/projects/${project.id}/dataset`);
+    await page.getByRole('button', { name: 'Select all' }).click();
+    // The grid has the focus, where a digit labels the selection: it no longer stays on the button, deaf to keys.
+    await page.keyboard.press('2');
+    const toolbar = page.getByRole('toolbar', { name: 'Selected images' });
+    await toolbar.getByRole('status').filter({ hasText: 'Labeled 3 images as Japanese Cherry.' }).waitFor();
+    const images = await client.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth);
+    expect((images.body.items as { label: { name: string } | null }[]).map((image) => image.label?.name)).toEqual([
+      'Japanese Cherry',
+      'Japanese Cherry',
+      'Japanese Cherry',
+    ]);
     expect(harness.problems()).toEqual([]);
   });
 
