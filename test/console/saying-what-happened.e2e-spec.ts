@@ -4,11 +4,12 @@ import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
+import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 import { drawBox } from './box-drawing.js';
 
-// What a newcomer found silent: an upload that showed a full bar and nothing more while the server checked the
-// photos, a Save (or a label) that went on to the next photo, or stayed on the last one, without a word, and a digit
-// pressed after Select all that did nothing.
+// What a newcomer found silent or obscure: an upload that showed a full bar and nothing more while the server checked
+// the photos, a Save (or a label) that went on to the next photo, or stayed on the last one, without a word, a text
+// file tested and refused in words about Content-Type headers, and a digit pressed after Select all that did nothing.
 describe('console: saying what happened', () => {
   let harness: ConsoleHarness;
   let page: Page;
@@ -131,4 +132,31 @@ describe('console: saying what happened', () => {
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
+
+  it("reads a chosen file's bytes to say it is no photo, and tests a photo whatever type its name gives it", async () => {
+    const project = await client.createProject('classification', ['red', 'blue'], 'tried files');
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    const picker = quickTest.getByLabel('Drop a photo here or choose one');
+    // A text file: said in the words of a photo that cannot be used, not the API's about Content-Type headers.
+    await picker.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    await quickTest
+      .getByRole('alert')
+      .filter({
+        hasText:
+          'notes.txt: this file cannot be used, its bytes are not a picture this server can read. Choose a photo in JPEG',
+      })
+      .waitFor();
+    // A photo whose name gives it a text type is still a photo: its bytes decide, as for an upload.
+    const [red] = await colouredSquares(RED, 1, 9);
+    await picker.setInputFiles({ name: 'red.txt', mimeType: 'text/plain', buffer: red });
+    await quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().waitFor();
+    await expect(quickTest.getByRole('alert').count()).resolves.toBe(0);
+    expect(harness.problems([/status of 400/])).toEqual([]);
+  });
 });

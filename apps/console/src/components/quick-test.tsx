@@ -2,7 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, getSessionHeaders, type Project, refusedFile, type Schemas, toApiError, unwrap } from '../api/client';
 import { setImageLabels, useRefreshImages } from '../api/images';
-import { isZip } from '../api/upload';
+import { isZip, photoContentType } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
 import { LabelChoices } from './label-choices';
@@ -63,7 +63,7 @@ export function QuickTest({
       setPhoto({ file, url: await readAsDataUrl(file) });
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/quick-test?threshold=0`, {
         method: 'POST',
-        headers: { ...getSessionHeaders(), 'Content-Type': file.type || 'application/octet-stream' },
+        headers: { ...getSessionHeaders(), 'Content-Type': photoContentType(file) },
         body: file,
       });
       const body = (await response.json().catch(() => undefined)) as QuickTestResult | undefined;
