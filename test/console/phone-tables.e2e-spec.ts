@@ -25,8 +25,9 @@ const fitsTheScreen = (locator: Locator) =>
 const tops = (locators: Locator[]) =>
   Promise.all(locators.map(async (locator) => Math.round((await locator.boundingBox())!.y)));
 
-// On a phone (390 px wide) the iterations and the test runs are a card each: its name, then its status and scores on
-// one line, then the rest, every value named, where a table scrolled sideways and hid the scores past the edge.
+// On a phone (390 px wide) the iterations, the test runs and the API tokens are a card each: its name, then its
+// status and scores on one line, then the rest, every value named, where a table scrolled sideways and hid the scores
+// (or the Revoke button) past the edge.
 describe('console: the wide tables on a phone', () => {
   let harness: ConsoleHarness;
   let page: Page;
@@ -117,4 +118,23 @@ describe('console: the wide tables on a phone', () => {
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 90_000);
+  it('shows each API token as a card whose Revoke button is within the screen', async () => {
+    await page.goto('/tokens');
+    await page.getByLabel('Token name').fill('ci pipeline token');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    const tokens = page.getByRole('table', { name: 'Tokens' });
+    const row = tokens.getByRole('row').filter({ hasText: 'ci pipeline token' });
+    await row.getByRole('cell', { name: /^Starts with dml_/ }).waitFor();
+    await row.getByRole('cell', { name: /^Created / }).waitFor();
+    const revoke = row.getByRole('button', { name: 'Revoke ci pipeline token' });
+    await expect(fitsTheScreen(tokens)).resolves.toBe(true);
+    await expect(fitsTheScreen(revoke)).resolves.toBe(true);
+    await revoke.click();
+    await row.getByRole('cell', { name: 'State revoked' }).waitFor();
+    await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBe(390);
+    await page.screenshot({ path: join(SCREENSHOTS, 'phone-tokens.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  });
 });
