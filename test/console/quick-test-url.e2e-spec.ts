@@ -124,4 +124,50 @@ describe('console: quick test of a photo at a URL', () => {
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems([/status of 422/])).toEqual([]);
   }, 60_000);
+  it('adds a multilabel photo tested by its URL with the labels ticked, those the model gives from 50% at first', async () => {
+    // Two labels of a softmax: one of them has 50% or more, so one label is ticked at first.
+    const multilabel = await client.createProject('multilabel', ['red', 'blue'], 'colours together by URL');
+    const imported = await client.http
+      .post(`/v1/projects/${multilabel.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['red', 'blue'], { task: 'multilabel' })), 'model.zip')
+      .expect(201);
+    const photoUrl = `${photos}/photos/blue.png`;
+    const answer = (
+      await client.http
+        .post(`/v1/projects/${multilabel.id}/iterations/${imported.body.id}/quick-test/url?threshold=0`)
+        .set('Authorization', client.auth)
+        .send({ url: photoUrl })
+        .expect(200)
+    ).body as { predictions: { label: string; probability: number }[] };
+    const given = answer.predictions.filter((prediction) => prediction.probability >= 0.5).map(({ label }) => label);
+    expect(given).toHaveLength(1);
+
+    await page.goto(`/projects/${multilabel.id}/iterations/${imported.body.id}`);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    const byUrl = quickTest.getByRole('form', { name: 'Test a photo at a URL' });
+    await byUrl.getByLabel('Image URL').fill(photoUrl);
+    await byUrl.getByRole('button', { name: 'Test the URL' }).click();
+    await quickTest.getByRole('list', { name: 'Predictions' }).waitFor();
+    const addWith = quickTest.getByRole('group', { name: 'Labels to add it with' });
+    for (const label of ['red', 'blue'])
+      await expect(addWith.getByLabel(label).isChecked()).resolves.toBe(given.includes(label));
+
+    // Ticked by hand: both labels, the one the model did not give too.
+    await addWith.getByLabel(given[0] === 'red' ? 'blue' : 'red').check();
+    await quickTest.getByRole('button', { name: 'Add to the dataset' }).click();
+    await quickTest
+      .getByRole('status')
+      .filter({ hasText: 'Added to the dataset labeled red, blue as blue.png.' })
+      .waitFor();
+    const images = (
+      await client.http.get(`/v1/projects/${multilabel.id}/images`).set('Authorization', client.auth).expect(200)
+    ).body.items as { filename: string; labels: { name: string }[] }[];
+    expect(images.map((image) => [image.filename, image.labels.map((label) => label.name)])).toEqual([
+      ['blue.png', ['red', 'blue']],
+    ]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'quick-test-url-multilabel.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems([/status of 422/])).toEqual([]);
+  }, 60_000);
 });

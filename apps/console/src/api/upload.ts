@@ -74,6 +74,13 @@ export async function uploadFiles(
   return { items, boxIssues };
 }
 
+/**
+ * The Content-Type a chosen photo is sent with: its own when the browser knows it as an image, or else plain bytes, so
+ * that the server reads them (as an upload does) instead of refusing the file for its declared type, e.g. text/plain.
+ */
+export const photoContentType = (file: File) =>
+  file.type.startsWith('image/') ? file.type : 'application/octet-stream';
+
 /** The import takes zips, the upload only images: a zip goes to the import whatever its name or type says. */
 export async function isZip(file: File): Promise<boolean> {
   if (/\.zip$/i.test(file.name)) return true;

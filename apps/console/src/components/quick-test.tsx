@@ -1,8 +1,8 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, getSessionHeaders, type Project, refusedFile, type Schemas, toApiError, unwrap } from '../api/client';
-import { useRefreshImages } from '../api/images';
-import { isZip } from '../api/upload';
+import { setImageLabels, useRefreshImages } from '../api/images';
+import { isZip, photoContentType } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
 import { LabelChoices } from './label-choices';
@@ -63,7 +63,7 @@ export function QuickTest({
       setPhoto({ file, url: await readAsDataUrl(file) });
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/quick-test?threshold=0`, {
         method: 'POST',
-        headers: { ...getSessionHeaders(), 'Content-Type': file.type || 'application/octet-stream' },
+        headers: { ...getSessionHeaders(), 'Content-Type': photoContentType(file) },
         body: file,
       });
       const body = (await response.json().catch(() => undefined)) as QuickTestResult | undefined;
@@ -146,9 +146,12 @@ export function QuickTest({
           {/* A new photo starts what was chosen to add it with again. A URL's photo is fetched again by the server
               (POST …/images/urls): the console never holds its bytes. */}
           {multilabel ? (
-            photo && (
-              <AddWithLabels key={photo.url} project={project} file={photo.file} given={given(test.data, threshold)} />
-            )
+            <AddWithLabels
+              key={photo?.url ?? test.submittedAt}
+              project={project}
+              photo={photo?.file ?? testedUrl!}
+              given={given(test.data, threshold)}
+            />
           ) : (
             <AddToDataset
               key={photo?.url ?? test.submittedAt}
@@ -240,14 +243,35 @@ async function addPhotoAt(projectId: string, url: string, label: string | undefi
  * A multilabel photo into the dataset with the labels the model gives it at the threshold, until some are ticked or
  * unticked by hand.
  */
-function AddWithLabels({ project, file, given }: { project: Project; file: File; given: string[] }) {
+function AddWithLabels({
+  project,
+  photo,
+  given,
+}: {
+  project: Project;
+  /** A file chosen here, or the URL of a photo tested by its URL. */
+  photo: File | string;
+  given: string[];
+}) {
   const refreshImages = useRefreshImages(project.id);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const labels = chosen ?? project.labels.map((label) => label.name).filter((name) => given.includes(name));
   const add = useMutation({
     mutationFn: async () => {
-      const item = await addPhoto(project.id, file, { labels: JSON.stringify(labels) });
-      return { status: item.status, labels };
+      if (typeof photo !== 'string') {
+        const item = await addPhoto(project.id, photo, { labels: JSON.stringify(labels) });
+        return { status: item.status, labels, named: '' };
+      }
+      // The URL endpoint takes one classification label: the photo is added, then given its labels.
+      const item = await addPhotoAt(project.id, photo, undefined);
+      if (item.status === 'created' && labels.length)
+        await setImageLabels(project.id, [
+          {
+            imageId: item.id!,
+            labels: project.labels.filter((label) => labels.includes(label.name)).map((label) => label.id),
+          },
+        ]);
+      return { status: item.status, labels, named: ` as ${item.filename}` };
     },
     onSuccess: refreshImages,
   });
@@ -257,8 +281,8 @@ function AddWithLabels({ project, file, given }: { project: Project; file: File;
         {add.data.status === 'duplicate'
           ? 'This photo is already in the dataset: nothing was added.'
           : add.data.labels.length
-            ? `Added to the dataset labeled ${add.data.labels.join(', ')}.`
-            : 'Added to the dataset without labels.'}
+            ? `Added to the dataset labeled ${add.data.labels.join(', ')}${add.data.named}.`
+            : `Added to the dataset without labels${add.data.named}.`}
       </p>
     );
   return (

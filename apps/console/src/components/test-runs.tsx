@@ -108,7 +108,7 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
           50%; precision, recall and the boxes under each image count only those at ≥ 50%.
         </p>
       )}
-      <table aria-label="Test runs" hidden={!runs.data?.items.length}>
+      <table aria-label="Test runs" hidden={!runs.data?.items.length} className="stacked">
         <thead>
           <tr>
             <th scope="col">Requested</th>
@@ -139,20 +139,32 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
         <tbody>
           {runs.data?.items.map((run) => (
             <tr key={run.id}>
-              <td>{new Date(run.requestedAt).toLocaleString()}</td>
-              <td>{run.source === 'upload' ? 'your computer' : 'the test split'}</td>
-              <td>{run.status}</td>
-              <td>{run.imageCount}</td>
+              <td className="row-name">{new Date(run.requestedAt).toLocaleString()}</td>
+              <td data-label="Images from" className="secondary">
+                {run.source === 'upload' ? 'your computer' : 'the test split'}
+              </td>
+              <td data-label="Status">{run.status}</td>
+              <td data-label="Images" className="secondary">
+                {run.imageCount}
+              </td>
               {project.type !== 'classification' && (
-                <td>
+                <td data-label="Precision / recall">
                   {percent(run.metrics?.precision)} / {percent(run.metrics?.recall)}
                 </td>
               )}
-              <td>{percent(headlineOf(run.metrics))}</td>
+              <td
+                data-label={
+                  project.type === 'detection' ? 'mAP@50' : project.type === 'multilabel' ? 'mAP' : 'Accuracy'
+                }
+              >
+                {percent(headlineOf(run.metrics))}
+              </td>
               {project.type === 'classification' && (
-                <td>{percent(run.metrics?.task === 'classification' ? run.metrics.map : undefined)}</td>
+                <td data-label="mAP">
+                  {percent(run.metrics?.task === 'classification' ? run.metrics.map : undefined)}
+                </td>
               )}
-              <td>
+              <td className="secondary">
                 {run.status === 'completed' && (
                   // Pressed: its predictions are the ones below (several runs each have this button).
                   <button
@@ -277,7 +289,7 @@ function ClassificationScores({ metrics }: { metrics: Schemas['ClassificationMet
         AP ranks the test photos by the label’s probability, whatever the threshold: 100% when every photo of the label
         comes before the others. mAP: the mean AP of the labels that have test photos.
       </p>
-      <table aria-label="Test metrics per label" className="per-label">
+      <table aria-label="Test metrics per label" className="stacked">
         <thead>
           <tr>
             <th scope="col">Label</th>

@@ -5,6 +5,7 @@ import { useRefreshImages } from '../api/images';
 import { type UploadItem, uploadFiles } from '../api/upload';
 import { ErrorMessage } from './error-message';
 import { LabelOptions } from './label-options';
+import { plural } from './plural';
 
 /**
  * Drop (or pick) images and .zip archives; shows overall progress and what happened to each file, and to each box of
@@ -125,6 +126,14 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
       />
       {progress && (upload.isPending || upload.isSuccess) && (
         <progress max={progress.total || 1} value={progress.sent} aria-label="Upload progress" />
+      )}
+      {/* In words while it runs: a full bar alone reads as done while the server still checks each photo. */}
+      {progress && upload.isPending && (
+        <p role="status">
+          {progress.sent < progress.total
+            ? `Sending ${plural(upload.variables.files.length, 'file')}: ${Math.floor((progress.sent / progress.total) * 100)}%…`
+            : `Sent: the server is checking ${plural(upload.variables.files.length, 'file')}…`}
+        </p>
       )}
       {upload.isSuccess && (
         <p role="status">

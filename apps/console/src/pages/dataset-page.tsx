@@ -312,7 +312,15 @@ function ImageGrid({
           {shownOf(all.length, images.data?.pages.at(-1)?.total)}
           {selected.size ? `, ${selected.size} selected` : ''}
         </span>
-        <button type="button" onClick={() => setSelected(new Set(all.map((image) => image.id)))} disabled={!all.length}>
+        {/* The grid takes the focus: its keys (a digit labels the selection) work at once, as its hint says. */}
+        <button
+          type="button"
+          onClick={() => {
+            setSelected(new Set(all.map((image) => image.id)));
+            scroller.current?.focus();
+          }}
+          disabled={!all.length}
+        >
           Select all
         </button>
         {selected.size > 0 && (

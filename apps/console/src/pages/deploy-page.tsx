@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type Project, refusedFile, type Schemas, unwrap } from '../api/client';
-import { isZip } from '../api/upload';
+import { isZip, photoContentType } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
@@ -297,7 +297,7 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
       const query = threshold === '' ? '' : `?threshold=${encodeURIComponent(threshold)}`;
       const response = await fetch(`${deployment.endpoint}${query}`, {
         method: 'POST',
-        headers: { 'X-Api-Key': effectiveKey, 'Content-Type': file.type || 'application/octet-stream' },
+        headers: { 'X-Api-Key': effectiveKey, 'Content-Type': photoContentType(file) },
         body: file,
       });
       // A proxy in front of the API can answer with an HTML page: never show its parse error.

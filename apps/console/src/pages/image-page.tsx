@@ -47,6 +47,15 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
   useEffect(() => {
     if (readOn) void fetchNextPage();
   }, [readOn, fetchNextPage]);
+  // What the last save did, said on the image it went on to, or on the same one when it was the last: the page
+  // changing (or not) is no answer by itself.
+  const [saved, setSaved] = useState<string | null>(null);
+  const savedAndNext = (done: string) => {
+    const last = next >= all.length && !hasNextPage;
+    setSaved(last ? `${done} That was the last image: back to all images with the link above.` : done);
+    // Only while this image is still shown: a link followed during the save has the last word.
+    if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(next);
+  };
   const go = (index: number) => {
     const image = placed ? all[index] : undefined;
     if (image) navigate(`/projects/${project.id}/images/${image.id}${query}`, { replace: true });
@@ -69,6 +78,7 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
         )}
         {left && <span className="hint">No longer in the filtered images: Next goes on with them.</span>}
       </nav>
+      {saved && <p role="status">{saved}</p>}
       <ErrorMessage error={image.error ?? bytes.error} />
       {image.data && bytes.data && (
         <>
@@ -87,15 +97,19 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
               key={image.data.id + image.data.revision}
               project={project}
               image={image.data}
-              onSaved={() => {
-                // Only while this image is still shown: a link followed during the save has the last word.
-                if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(next);
-              }}
+              onSaved={(count) =>
+                savedAndNext(`Saved ${count} box${count === 1 ? '' : 'es'} on ${image.data!.filename}.`)
+              }
             />
           ) : project.type === 'multilabel' ? (
             <LabelsForm project={project} image={image.data} src={bytes.data} />
           ) : (
-            <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(next)} />
+            <LabelForm
+              project={project}
+              image={image.data}
+              src={bytes.data}
+              onLabeled={(name) => savedAndNext(`Labeled ${image.data!.filename} as ${name}.`)}
+            />
           )}
           <MetadataEditor key={image.data.id} project={project} image={image.data} />
         </>
@@ -113,14 +127,15 @@ function LabelForm({
   project: Project;
   image: Image;
   src: string;
-  onLabeled: () => void;
+  /** The label's name. */
+  onLabeled: (name: string) => void;
 }) {
   const refresh = useRefreshImages(project.id);
   const label = useMutation({
-    mutationFn: (labelId: string | null) => labelImages(project.id, [image.id], labelId),
-    onSuccess: async () => {
+    mutationFn: (labelId: string) => labelImages(project.id, [image.id], labelId),
+    onSuccess: async (_, labelId) => {
       await refresh();
-      onLabeled();
+      onLabeled(project.labels.find((each) => each.id === labelId)!.name);
     },
   });
   useEffect(() => {
@@ -208,7 +223,16 @@ function LabelsForm({ project, image, src }: { project: Project; image: Image; s
   );
 }
 
-function RegionsForm({ project, image, onSaved }: { project: Project; image: Image; onSaved: () => void }) {
+function RegionsForm({
+  project,
+  image,
+  onSaved,
+}: {
+  project: Project;
+  image: Image;
+  /** How many boxes the image has now. */
+  onSaved: (count: number) => void;
+}) {
   const refresh = useRefreshImages(project.id);
   const initial = image.regions.map(({ label, x, y, width, height }) => ({ label: label.id, x, y, width, height }));
   const [regions, setRegions] = useState<Region[]>(initial);
@@ -223,7 +247,7 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
       ),
     onSuccess: async () => {
       await refresh();
-      onSaved();
+      onSaved(regions.length);
     },
   });
   // Saving goes to the next image itself: only boxes not (being) saved hold the user back.

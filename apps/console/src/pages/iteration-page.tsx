@@ -355,7 +355,7 @@ function MetricsView({
           the label comes before the others. mAP: the mean AP of the labels that have validation images.
         </p>
       )}
-      <table aria-label="Metrics per label" className="per-label">
+      <table aria-label="Metrics per label" className="stacked">
         <thead>
           <tr>
             <th scope="col">Label</th>

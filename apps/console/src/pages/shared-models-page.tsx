@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { photoContentType } from '../api/upload';
 import { ErrorMessage } from '../components/error-message';
 import { readAsDataUrl } from './deploy-page';
 import { percent } from '../components/percent';
@@ -71,7 +72,7 @@ function SharedModelCard({ model }: { model: SharedModel }) {
       setPhoto(await readAsDataUrl(file));
       const response = await fetch(`/v1/shared-models/${model.id}/predict`, {
         method: 'POST',
-        headers: { ...getSessionHeaders(), 'Content-Type': file.type || 'application/octet-stream' },
+        headers: { ...getSessionHeaders(), 'Content-Type': photoContentType(file) },
         body: file,
       });
       const body = await response.json().catch(() => undefined);

@@ -47,7 +47,7 @@ export function TokensPage() {
       <ErrorMessage error={tokens.error ?? revoke.error} />
       {tokens.data?.items.length === 0 && <p className="hint">No tokens yet: create one above for a script or CI.</p>}
       {Boolean(tokens.data?.items.length) && (
-        <table>
+        <table aria-label="Tokens" className="stacked">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -59,12 +59,12 @@ export function TokensPage() {
           <tbody>
             {tokens.data?.items.map((token) => (
               <tr key={token.id}>
-                <td>{token.name}</td>
-                <td>
+                <td className="row-name">{token.name}</td>
+                <td data-label="Starts with">
                   <code>{token.prefix}</code>
                 </td>
-                <td>{new Date(token.createdAt).toLocaleString()}</td>
-                <td>
+                <td data-label="Created">{new Date(token.createdAt).toLocaleString()}</td>
+                <td data-label="State">
                   {token.revokedAt ? (
                     'revoked'
                   ) : (

@@ -53,6 +53,12 @@ export function TrainPage({ project }: { project: Project }) {
       unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
   });
   const problems = analysis.data?.ready === false ? analysis.data.problems : [];
+  const headlineName =
+    project.type === 'detection'
+      ? mapName(DEFAULT_THRESHOLDS.detection.overlapThreshold)
+      : project.type === 'multilabel'
+        ? 'mAP'
+        : 'Accuracy';
   const start = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -127,7 +133,7 @@ export function TrainPage({ project }: { project: Project }) {
         <p className="hint">No iterations yet: start one above once the dataset is ready.</p>
       )}
       {iterations.data && iterations.data.items.length > 0 && (
-        <table aria-describedby="iteration-scores-thresholds">
+        <table aria-label="Iterations" aria-describedby="iteration-scores-thresholds" className="stacked four-columns">
           <thead>
             <tr>
               <th scope="col">Iteration</th>
@@ -137,30 +143,33 @@ export function TrainPage({ project }: { project: Project }) {
               {/* Custom Vision's Performance list: each run's scores side by side, to pick the one to deploy. */}
               <th scope="col">Precision</th>
               <th scope="col">Recall</th>
-              <th scope="col">
-                {project.type === 'detection'
-                  ? mapName(DEFAULT_THRESHOLDS.detection.overlapThreshold)
-                  : project.type === 'multilabel'
-                    ? 'mAP'
-                    : 'Accuracy'}
-              </th>
+              <th scope="col">{headlineName}</th>
               <th scope="col">Queued</th>
               <th scope="col">Training time</th>
             </tr>
           </thead>
           <tbody>
+            {/* On a phone each iteration is a card: its name, then its status and scores, then the rest. */}
             {iterations.data.items.map((iteration) => (
               <tr key={iteration.id}>
-                <td>
+                <td className="row-name">
                   <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
                 </td>
-                <td>{iteration.status}</td>
-                <td>{architectureName(iteration.architecture)}</td>
-                <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
-                <IterationScores project={project} iteration={iteration} />
-                <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
+                <td data-label="Status">{iteration.status}</td>
+                <td data-label="Model type" className="secondary">
+                  {architectureName(iteration.architecture)}
+                </td>
+                <td data-label="Images" className="secondary">
+                  {iteration.imported ? 'none (imported)' : iteration.imageCount}
+                </td>
+                <IterationScores project={project} iteration={iteration} headlineName={headlineName} />
+                <td data-label="Queued" className="secondary">
+                  {new Date(iteration.queuedAt).toLocaleString()}
+                </td>
                 {/* From its start to its end (an imported model, or one not yet ended, has none). */}
-                <td>{iteration.durationMs === undefined ? '–' : formatDuration(iteration.durationMs)}</td>
+                <td data-label="Training time" className="secondary">
+                  {iteration.durationMs === undefined ? '–' : formatDuration(iteration.durationMs)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -184,7 +193,15 @@ export function TrainPage({ project }: { project: Project }) {
  * An iteration's validation scores at the iteration page's default thresholds, so the list and the page agree (the
  * iteration's own metrics are training's, at argmax); dashes while it has none (running, imported, no validation).
  */
-function IterationScores({ project, iteration }: { project: Project; iteration: Iteration }) {
+function IterationScores({
+  project,
+  iteration,
+  headlineName,
+}: {
+  project: Project;
+  iteration: Iteration;
+  headlineName: string;
+}) {
   const scores = useIterationMetrics(
     project.id,
     iteration.id,
@@ -201,9 +218,9 @@ function IterationScores({ project, iteration }: { project: Project; iteration: 
         : metrics.accuracy);
   return (
     <>
-      <td>{percent(metrics?.precision)}</td>
-      <td>{percent(metrics?.recall)}</td>
-      <td>{percent(headline)}</td>
+      <td data-label="Precision">{percent(metrics?.precision)}</td>
+      <td data-label="Recall">{percent(metrics?.recall)}</td>
+      <td data-label={headlineName}>{percent(headline)}</td>
     </>
   );
 }
