@@ -232,6 +232,28 @@ describe('iterations rename and delete, image metadata, images from URLs, region
     expect(count.body.items).toHaveLength(3);
   });
 
+  it('gives images from URLs several labels in a multilabel project, and refuses several in a classification one', async () => {
+    const multilabel = await client.createProject('multilabel', ['red', 'square', 'blue'], 'urls multilabel');
+    const created = await client.http
+      .post(`/v1/projects/${multilabel.id}/images/urls`)
+      .set('Authorization', client.auth)
+      .send({ urls: [`${images}/2.png`], labels: ['red', multilabel.labels.square] })
+      .expect(201);
+    const image = await client.http
+      .get(`/v1/projects/${multilabel.id}/images/${created.body.items[0].id}`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(image.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['red', 'square']);
+
+    const classification = await client.createProject('classification', ['red', 'blue'], 'urls one label');
+    const refused = await client.http
+      .post(`/v1/projects/${classification.id}/images/urls`)
+      .set('Authorization', client.auth)
+      .send({ urls: [`${images}/1.png`], labels: ['red', 'blue'] })
+      .expect(400);
+    expect(refused.body.code).toBe('TOO_MANY_LABELS');
+  });
+
   it('answers region proposals only for a detection project, from the backbone before a detector is trained', async () => {
     const detection = await client.createProject('detection', ['red'], 'proposals');
     const [image] = await client.upload(detection.id, pngs.slice(0, 1));

@@ -2972,6 +2972,14 @@ export interface components {
             /** @description Label (name or id) for every image; classification projects only. */
             label?: string;
             /**
+             * @description Multilabel: the labels (names or ids) every image gets, as an upload's `labels`.
+             * @example [
+             *       "dog",
+             *       "outdoor"
+             *     ]
+             */
+            labels?: string[];
+            /**
              * @default train
              * @enum {string}
              */

@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, getSessionHeaders, type Project, refusedFile, type Schemas, toApiError, unwrap } from '../api/client';
-import { setImageLabels, useRefreshImages } from '../api/images';
+import { useRefreshImages } from '../api/images';
 import { isZip, photoContentType } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
@@ -226,12 +226,12 @@ async function addPhoto(projectId: string, file: File, fields: Record<string, st
   return item;
 }
 
-/** The photo at a URL into the dataset, fetched by the server; its one item, or an error when it was refused. */
-async function addPhotoAt(projectId: string, url: string, label: string | undefined) {
+/** The photo at a URL into the dataset with `labels`, fetched by the server; its one item, or an error when refused. */
+async function addPhotoAt(projectId: string, url: string, labels: string[]) {
   const body = unwrap(
     await api.POST('/v1/projects/{projectId}/images/urls', {
       params: { path: { projectId } },
-      body: { urls: [url], ...(label !== undefined ? { label } : {}) },
+      body: { urls: [url], labels },
     }),
   );
   const [item] = body.items;
@@ -262,15 +262,7 @@ function AddWithLabels({
         const item = await addPhoto(project.id, photo, { labels: JSON.stringify(labels) });
         return { status: item.status, labels, named: '' };
       }
-      // The URL endpoint takes one classification label: the photo is added, then given its labels.
-      const item = await addPhotoAt(project.id, photo, undefined);
-      if (item.status === 'created' && labels.length)
-        await setImageLabels(project.id, [
-          {
-            imageId: item.id!,
-            labels: project.labels.filter((label) => labels.includes(label.name)).map((label) => label.id),
-          },
-        ]);
+      const item = await addPhotoAt(project.id, photo, labels);
       return { status: item.status, labels, named: ` as ${item.filename}` };
     },
     onSuccess: refreshImages,
@@ -326,7 +318,7 @@ function AddToDataset({
     mutationFn: async () => {
       const item =
         typeof photo === 'string'
-          ? await addPhotoAt(project.id, photo, detection ? undefined : label)
+          ? await addPhotoAt(project.id, photo, detection ? [] : [label])
           : await addPhoto(project.id, photo, detection ? {} : { label });
       if (detection && item.status === 'created')
         unwrap(

@@ -13,6 +13,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLen
 import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
+import { LabelReferencesProperty } from '../../http/label-references.dto.js';
 import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import { answerIntake } from '../upload-images/upload-images.controller.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
@@ -33,6 +34,12 @@ export class UploadImagesFromUrlsDto {
   @MinLength(1)
   @MaxLength(100)
   label?: string;
+
+  @LabelReferencesProperty("Multilabel: the labels (names or ids) every image gets, as an upload's `labels`.", [
+    'dog',
+    'outdoor',
+  ])
+  labels?: string[];
 
   @ApiPropertyOptional({ enum: SPLITS, default: 'train' })
   @IsOptional()
@@ -85,7 +92,13 @@ export class UploadImagesFromUrlsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<UrlUploadResultDto> {
     const items = await this.commands.execute(
-      new UploadImagesFromUrls(projectId, body.urls, body.label, body.split, { ...context, userId: user.id }),
+      new UploadImagesFromUrls(
+        projectId,
+        body.urls,
+        [...(body.label !== undefined ? [body.label] : []), ...(body.labels ?? [])],
+        body.split,
+        { ...context, userId: user.id },
+      ),
     );
     return answerIntake(items, response) as UrlUploadResultDto;
   }

@@ -17,7 +17,8 @@ export class UploadImagesFromUrls extends Command<UrlIntakeItem[]> {
   constructor(
     readonly projectId: string,
     readonly urls: readonly string[],
-    readonly label: string | undefined,
+    /** Names or ids of the labels every image gets: several on a multilabel project, at most one otherwise. */
+    readonly labels: readonly string[],
     readonly split: Split | undefined,
     readonly context: UserContext,
   ) {
@@ -49,7 +50,7 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
     private readonly intake: ImageIntake,
   ) {}
 
-  async execute({ projectId, urls, label, split, context }: UploadImagesFromUrls): Promise<UrlIntakeItem[]> {
+  async execute({ projectId, urls, labels, split, context }: UploadImagesFromUrls): Promise<UrlIntakeItem[]> {
     // Another user's project is 404, and a request past the image quota 422, before anything is fetched.
     const project = await this.access.getOwned(projectId, context.userId);
     // Reserved before fetching, for the fetches and the upload: concurrent requests cannot pass the quota together.
@@ -67,9 +68,7 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
       const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
       const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
       const intake: IntakeItem[] = files.length
-        ? await this.commands.execute(
-            new UploadImages(projectId, files, label === undefined ? [] : [label], split, context),
-          )
+        ? await this.commands.execute(new UploadImages(projectId, files, labels, split, context))
         : [];
       fetchedIndexes.forEach((index, position) => (results[index] = { url: urls[index], ...intake[position] }));
       return results as UrlIntakeItem[];
