@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { ProjectionRunner } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
@@ -8,6 +10,7 @@ import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { BOOT_TIMEOUT_MS, registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 const server = postgresTestServer();
+const redis = await redisIsReachable();
 
 /**
  * Two apis on one PostgreSQL, as behind a load balancer: every request may land on either. Each read below is sent
@@ -52,6 +55,15 @@ const server = postgresTestServer();
       await writer.http.post('/v1/auth/register').send(credentials).expect(201);
       await reader.http.post('/v1/auth/login').send(credentials).expect(200);
     }
+    // One username registered through both apis at once: one account, the other request told the name is taken.
+    const credentials = { username: 'twice', password: 'correct horse battery' };
+    const registered = await Promise.all(
+      [following, projecting].map((api) => api.http.post('/v1/auth/register').send(credentials)),
+    );
+    expect(registered.map((answer) => [answer.status, answer.body.code]).sort()).toEqual([
+      [201, undefined],
+      [409, 'USERNAME_TAKEN'],
+    ]);
   });
 
   it('serves a project, its labels and uploads written through the other api, with their counts', async () => {
@@ -125,7 +137,7 @@ const server = postgresTestServer();
     expect(added.map((answer) => answer.status).sort()).toEqual([201, 409]);
   }, 60_000);
 
-  it('takes a deployment key rotated on one api at once on the other, and refuses the old one there', async () => {
+  it('takes a deployment key rotated on one api at once on the other, refuses the old one there, and an undeployed one', async () => {
     const { project, deployment } = await deployedTinyModel(new ApiClient(following, auth), ['red', 'blue'], 'rotated');
     const [image] = await colouredSquares(RED, 1, 74);
     const predict = (api: TestApp, key: string) =>
@@ -137,6 +149,13 @@ const server = postgresTestServer();
       .expect(200);
     expect((await predict(projecting, deployment.apiKey)).status).toBe(401);
     expect((await predict(projecting, rotated.body.apiKey)).status).toBe(200);
+    await projecting.http
+      .delete(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', auth)
+      .expect(204);
+    const undeployed = await predict(following, rotated.body.apiKey);
+    expect(undeployed.status).toBe(404);
+    expect(undeployed.body.code).toBe('DEPLOYMENT_NOT_FOUND');
   }, 60_000);
   it('goes on from the checkpoints on the other api when the projecting one stops, counting each image once', async () => {
     const client = new ApiClient(following, auth);
@@ -151,3 +170,46 @@ const server = postgresTestServer();
     expect(labels.body.items).toEqual([expect.objectContaining({ name: 'red', imageCount: 4 })]);
   }, 60_000);
 });
+
+const LIMITS = { PREDICT_RATE_LIMIT: '3', PREDICT_RATE_WINDOW_SECONDS: '60' };
+
+(server && redis ? describe : describe.skip)(
+  `two apis sharing PostgreSQL and Redis: one prediction limit per key${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    const database = postgresDatabaseForThisFile(server ?? '');
+    const apis: TestApp[] = [];
+
+    beforeAll(async () => {
+      // The deployment settings are read from the environment, as in the api.
+      Object.assign(process.env, LIMITS);
+      const settings = {
+        POSTGRES_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: `diyml-test-${randomUUID()}`,
+        JWT_SECRET: 'a-replicas-e2e-secret-of-more-than-32-characters',
+      };
+      apis.push(await startTestApp({ settings }), await startTestApp({ settings }));
+    }, BOOT_TIMEOUT_MS);
+    afterAll(async () => {
+      for (const api of apis) await api.destroy();
+      for (const name of Object.keys(LIMITS)) delete process.env[name];
+    });
+
+    it('refuses on one api the prediction past the limit that the key reached through both', async () => {
+      const [first, second] = apis;
+      const { auth } = await registerAndLogIn(first);
+      const { deployment } = await deployedTinyModel(new ApiClient(second, auth), ['red', 'blue'], 'limited');
+      const [image] = await colouredSquares(RED, 1, 77);
+      const predict = (api: TestApp) =>
+        api.http
+          .post(`/v1/predict/${deployment.id}`)
+          .set('X-Api-Key', deployment.apiKey)
+          .set('Content-Type', 'image/png')
+          .send(image);
+      for (const api of [first, second, first]) expect((await predict(api)).status).toBe(200);
+      const refused = await predict(second);
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('TOO_MANY_REQUESTS');
+    }, 60_000);
+  },
+);
