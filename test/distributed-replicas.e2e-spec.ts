@@ -7,7 +7,7 @@ import { ProjectionRunner } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
-import { BOOT_TIMEOUT_MS, registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { BOOT_TIMEOUT_MS, registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
 
 const server = postgresTestServer();
 const redis = await redisIsReachable();
@@ -174,10 +174,11 @@ const redis = await redisIsReachable();
 const LIMITS = { PREDICT_RATE_LIMIT: '3', PREDICT_RATE_WINDOW_SECONDS: '60' };
 
 (server && redis ? describe : describe.skip)(
-  `two apis sharing PostgreSQL and Redis: one prediction limit per key${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  `two apis sharing PostgreSQL and Redis, with a worker${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
   () => {
     const database = postgresDatabaseForThisFile(server ?? '');
     const apis: TestApp[] = [];
+    let worker: { close(): Promise<void> } | undefined;
 
     beforeAll(async () => {
       // The deployment settings are read from the environment, as in the api.
@@ -189,8 +190,10 @@ const LIMITS = { PREDICT_RATE_LIMIT: '3', PREDICT_RATE_WINDOW_SECONDS: '60' };
         JWT_SECRET: 'a-replicas-e2e-secret-of-more-than-32-characters',
       };
       apis.push(await startTestApp({ settings }), await startTestApp({ settings }));
+      worker = await startTestWorker(apis[0].settings);
     }, BOOT_TIMEOUT_MS);
     afterAll(async () => {
+      await worker?.close();
       for (const api of apis) await api.destroy();
       for (const name of Object.keys(LIMITS)) delete process.env[name];
     });
@@ -211,5 +214,34 @@ const LIMITS = { PREDICT_RATE_LIMIT: '3', PREDICT_RATE_WINDOW_SECONDS: '60' };
       expect(refused.status).toBe(429);
       expect(refused.body.code).toBe('TOO_MANY_REQUESTS');
     }, 60_000);
+    it('trains once what was queued through one api, its progress streamed by the other to the end', async () => {
+      const [first, second] = apis;
+      const { auth } = await registerAndLogIn(second);
+      const onFirst = new ApiClient(first, auth);
+      const project = await onFirst.createProject('classification', ['red', 'blue'], 'trained');
+      await onFirst.upload(project.id, await colouredSquares(RED, 8, 78), { label: 'red' }, 'red');
+      await onFirst.upload(project.id, await colouredSquares(BLUE, 8, 79), { label: 'blue' }, 'blue');
+      const queued = await onFirst.train(project.id, {
+        imageSize: 16,
+        epochs: 3,
+        batchSize: 8,
+        learningRate: 0.01,
+        seed: 1,
+      });
+      const onSecond = new ApiClient(second, auth);
+      const events = await onSecond.iterationEvents(project.id, queued.id);
+      expect(events[events.length - 1].data.status).toBe('completed');
+      for (const client of [onFirst, onSecond]) {
+        const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', auth);
+        expect(iterations.body.items.map((item: { id: string; status: string }) => [item.id, item.status])).toEqual([
+          [queued.id, 'completed'],
+        ]);
+      }
+      const started = await second.http
+        .get(`/v1/projects/${project.id}/history?type=IterationStarted&limit=100`)
+        .set('Authorization', auth)
+        .expect(200);
+      expect(started.body.items).toHaveLength(1);
+    }, 120_000);
   },
 );
