@@ -95,6 +95,17 @@ const redis = await redisIsReachable();
         .expect(200);
       expect(images.body.items).toHaveLength(6);
     }
+
+    // One picture uploaded through both apis at once: one image, and the other upload names it as the duplicate.
+    const [twice] = await colouredSquares(RED, 1, 70);
+    const answers = await Promise.all([onFollower, onProjecting].map((client) => client.upload(project.id, [twice])));
+    expect(
+      answers
+        .flat()
+        .map((item) => item.status)
+        .sort(),
+    ).toEqual(['created', 'duplicate']);
+    expect(answers[0][0].id).toBe(answers[1][0].id);
   }, 60_000);
 
   it('answers the same If-Match sent to each api at once with one success and one conflict, never a 500', async () => {
