@@ -26,10 +26,10 @@ import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-toke
     CqrsModule,
     JwtModule.registerAsync({
       inject: [Settings],
-      useFactory: (settings: Settings) => ({
+      useFactory: async (settings: Settings) => ({
         // A key object made once: given the string, jsonwebtoken tries it as a public key (and throws) then makes
         // a secret key from it at every sign and verify, ~70 µs of each authenticated request.
-        secret: createSecretKey(Buffer.from(resolveJwtSecret(settings))),
+        secret: createSecretKey(Buffer.from(await resolveJwtSecret(settings))),
         signOptions: { algorithm: 'HS256' },
       }),
     }),
