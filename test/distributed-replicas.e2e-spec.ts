@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { ModelCache } from '@diyml/deployments';
 import { ProjectionRunner } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
@@ -168,6 +169,20 @@ const redis = await redisIsReachable();
     expect(undeployed.status).toBe(404);
     expect(undeployed.body.code).toBe('DEPLOYMENT_NOT_FOUND');
   }, 60_000);
+  it('loads a deployed model on each api ahead of its first call, and unloads it from each once undeployed', async () => {
+    const client = new ApiClient(following, auth);
+    const { project, iterationId, deployment } = await deployedTinyModel(client, ['red', 'blue'], 'cached');
+    const { sha256 } = (await client.iteration(project.id, iterationId)).model as { sha256: string };
+    const loadedOn = (api: TestApp) => api.app.get(ModelCache).has(sha256);
+    await vi.waitFor(() => expect([projecting, following].map(loadedOn)).toEqual([true, true]), { timeout: 10_000 });
+
+    await following.http
+      .delete(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', auth)
+      .expect(204);
+    await vi.waitFor(() => expect([projecting, following].map(loadedOn)).toEqual([false, false]), { timeout: 10_000 });
+  }, 60_000);
+
   it('goes on from the checkpoints on the other api when the projecting one stops, counting each image once', async () => {
     const client = new ApiClient(following, auth);
     const project = await client.createProject('classification', ['red'], 'taken over');

@@ -7,6 +7,7 @@ import { ProjectAccess } from '@diyml/projects';
 import { IterationQueries, IterationQueuer } from '@diyml/training';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
+import { ModelCacheFollower } from './inference/model-cache-follower.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';
 import { ModelWarmingReactor } from './inference/model-warming.reactor.js';
 import { DeploymentQueries } from './read-models/deployments/deployment-queries.js';
@@ -81,6 +82,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     ModelCache,
     ModelEvictionReactor,
     ModelWarmingReactor,
+    ModelCacheFollower,
     PredictionService,
     UrlFetcher,
     DeploymentKeyGuard,

@@ -1,22 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection } from '@diyml/read-store/pure';
 import type { ModelUndeployed } from '../domain/deployment.events.js';
 import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
 import { ModelCache } from './model-cache.js';
 
 /**
- * Unloads an undeployed model from this process's cache unless another active deployment serves it. Driven
- * by the subscription, so every api process evicts its own copy.
+ * Unloads an undeployed model from this process's cache unless another active deployment serves it. Driven by
+ * ModelCacheFollower, so every api process evicts its own copy.
  */
-@ReadModelProjection()
 @Injectable()
-export class ModelEvictionReactor implements Projection<ModelUndeployed> {
-  readonly name = 'model-eviction-reactor';
-  readonly version = 1;
-  readonly collections = [];
-  readonly eventTypes = ['ModelUndeployed'] as const;
-
+export class ModelEvictionReactor {
   constructor(
     private readonly cache: ModelCache,
     private readonly deployments: DeploymentQueries,

@@ -1,27 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@diyml/core';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection } from '@diyml/read-store/pure';
 import type { ModelDeployed } from '../domain/deployment.events.js';
 import { ModelCache } from './model-cache.js';
 
-/**
- * A deployment made this recently is about to be called. Older ones, met again when the log is replayed at start-up,
- * are loaded by their first call, so that a restart does not load every model ever deployed.
- */
+/** A deployment made this recently is about to be called; an older one (the log read late) is loaded by its first call. */
 export const WARM_DEPLOYMENTS_WITHIN_MS = 10 * 60_000;
 
 /**
  * Loads a newly deployed model into this process's cache in the background, so that the deployment's first
- * prediction does not wait seconds for the load. Driven by the subscription, like the eviction reactor.
+ * prediction does not wait seconds for the load. Driven by ModelCacheFollower, in every api process.
  */
-@ReadModelProjection()
 @Injectable()
-export class ModelWarmingReactor implements Projection<ModelDeployed> {
-  readonly name = 'model-warming-reactor';
-  readonly version = 1;
-  readonly collections = [];
-  readonly eventTypes = ['ModelDeployed'] as const;
+export class ModelWarmingReactor {
   private readonly logger = new Logger(ModelWarmingReactor.name);
 
   constructor(
