@@ -130,6 +130,49 @@ describe.each([
     expect(await pageThrough(project.id, '&split=test&included=false')).toEqual([both]);
   });
 
+  it('refuses null for an optional field with a clear 400, and a batch holding such an item changes no image', async ({
+    skip,
+  }) => {
+    if (!testApp) skip();
+    const project = await client.createProject('multilabel', ['a', 'b']);
+    const [{ id: imageId }] = await client.upload(project.id, await colouredSquares(RED, 1, 31), { labels: '["a"]' });
+    const image = `/v1/projects/${project.id}/images/${imageId}`;
+    const refusals = [
+      await send('put', `${image}/label`, { labels: null }),
+      await send('patch', image, { split: null }),
+      await send('patch', image, { included: null }),
+      await send('post', `/v1/projects/${project.id}/images/labels`, {
+        items: [
+          { imageId, labels: ['b'] },
+          { imageId, labels: null },
+        ],
+      }),
+    ];
+    expect(
+      refusals.map((response) => [response.status, response.body.code, response.body.details?.[0]?.field]),
+    ).toEqual([
+      [400, 'VALIDATION_FAILED', 'labels'],
+      [400, 'VALIDATION_FAILED', 'split'],
+      [400, 'VALIDATION_FAILED', 'included'],
+      [400, 'VALIDATION_FAILED', 'items.1.labels'],
+    ]);
+    const detection = await client.createProject('detection', ['car']);
+    const [{ id: boxed }] = await client.upload(detection.id, await colouredSquares(RED, 1, 32));
+    const box = { label: 'car', x: 0, y: 0, width: 0.5, height: 0.5 };
+    const regions = await send('post', `/v1/projects/${detection.id}/images/labels`, {
+      items: [
+        { imageId: boxed, regions: [box] },
+        { imageId: boxed, regions: null },
+      ],
+    });
+    expect([regions.status, regions.body.details?.[0]?.field]).toEqual([400, 'items.1.regions']);
+
+    const after = (await get(image).expect(200)).body;
+    expect(after).toMatchObject({ split: 'train', included: true, revision: 1 });
+    expect(after.labels.map((label: { name: string }) => label.name)).toEqual(['a']);
+    expect((await get(`/v1/projects/${detection.id}/images/${boxed}`).expect(200)).body.regions).toEqual([]);
+  });
+
   it('accepts a suggestion for an image whose label was removed from the project: the list shows it unlabeled', async ({
     skip,
   }) => {
