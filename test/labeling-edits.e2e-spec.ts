@@ -128,6 +128,24 @@ describe.each([
     expect(labeled).toEqual([both, onlyB, untagged]);
     expect(await pageThrough(project.id, `&label=${project.labels.a}&included=true`)).toEqual([onlyB, untagged]);
     expect(await pageThrough(project.id, '&split=test&included=false')).toEqual([both]);
+
+    // Edits between two pages: the image of the first page removed, the next one unlabeled; the cursor goes on.
+    const images = `/v1/projects/${project.id}/images`;
+    const first = (await get(`${images}?limit=1&unlabeled=false`).expect(200)).body;
+    expect(first.items.map((image: { id: string }) => image.id)).toEqual([both]);
+    await send('delete', `${images}/${both}`).expect(204);
+    await send('put', `${images}/${onlyB}/label`, { label: null }).expect(200);
+    const rest = (await get(`${images}?limit=10&unlabeled=false&cursor=${encodeURIComponent(first.nextCursor)}`)).body;
+    expect({ ids: rest.items.map((image: { id: string }) => image.id), total: rest.total }).toEqual({
+      ids: [untagged],
+      total: 1,
+    });
+    expect(await countsOf(project.id)).toEqual({
+      counts: { a: same(1), b: same(0) },
+      unlabeled: 2,
+      analysedUnlabeled: 2,
+      labeled: 1,
+    });
   });
 
   it('refuses null for an optional field with a clear 400, and a batch holding such an item changes no image', async ({
