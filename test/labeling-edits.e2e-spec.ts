@@ -191,6 +191,23 @@ describe.each([
     expect((await get(`/v1/projects/${detection.id}/images/${boxed}`).expect(200)).body.regions).toEqual([]);
   });
 
+  it('refuses `label` and `labels` in one request rather than keep one of them silently', async ({ skip }) => {
+    if (!testApp) skip();
+    const project = await client.createProject('multilabel', ['a', 'b']);
+    const [{ id: imageId }] = await client.upload(project.id, await colouredSquares(RED, 1, 41));
+    const single = await send('put', `/v1/projects/${project.id}/images/${imageId}/label`, {
+      label: 'b',
+      labels: ['a'],
+    });
+    const batch = await send('post', `/v1/projects/${project.id}/images/labels`, {
+      items: [{ imageId, label: 'b', labels: ['a'] }],
+    });
+    expect([single.status, single.body.code]).toEqual([400, 'LABEL_AND_LABELS']);
+    expect(single.body.message).toContain('`labels`');
+    expect([batch.status, batch.body.items[0].error?.code]).toEqual([207, 'LABEL_AND_LABELS']);
+    expect((await get(`/v1/projects/${project.id}/images/${imageId}`).expect(200)).body.labels).toEqual([]);
+  });
+
   it('accepts a suggestion for an image whose label was removed from the project: the list shows it unlabeled', async ({
     skip,
   }) => {
