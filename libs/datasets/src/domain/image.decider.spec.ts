@@ -379,6 +379,44 @@ describe('multilabel images', () => {
       .when({ type: 'SetImageLabels', project: multilabel, labelIds: ['night'], source })
       .thenThrows('IMAGE_ALREADY_LABELED');
   });
+
+  it('takes an image whose labels were all removed from the project as unlabeled, as the images list shows it', () => {
+    const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+    const withoutOld = { ...classification, labelIds: ['cat', 'dog'] };
+    spec
+      .given([uploaded, labeled('old')])
+      .when({ type: 'LabelImage', project: withoutOld, labelId: 'cat', source })
+      .then([{ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId: 'cat', source } }]);
+    spec
+      .given([uploaded, labeled('old')])
+      .when(setLabels(withoutOld, []))
+      .thenNothingHappens();
+    spec
+      .given([uploaded, labelsSet(['old', 'older'])])
+      .when({ type: 'SetImageLabels', project: multilabel, labelIds: ['night'], source })
+      .then([{ type: 'ImageLabelsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', labelIds: ['night'], source } }]);
+    const oldBox: ImageEvent = {
+      type: 'ImageRegionsSet',
+      v: 2,
+      data: { projectId: 'p1', imageId: 'i1', regions: [{ ...box, labelId: 'old' }], source: null },
+    };
+    spec
+      .given([uploaded, oldBox])
+      .when({ type: 'SetImageRegions', project: detection, regions: [box], source })
+      .then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source } }]);
+    // A label still in the project keeps the image labeled.
+    spec
+      .given([uploaded, labelsSet(['old', 'dog'])])
+      .when({ type: 'SetImageLabels', project: multilabel, labelIds: ['night'], source })
+      .thenThrows('IMAGE_ALREADY_LABELED');
+  });
+
+  it('changes nothing when a classification image gets the label it holds from its multilabel days', () => {
+    spec
+      .given([uploaded, labelsSet(['dog'])])
+      .when(setLabels(classification, ['dog']))
+      .thenNothingHappens();
+  });
 });
 
 describe('label references', () => {

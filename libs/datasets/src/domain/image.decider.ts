@@ -99,7 +99,8 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
-        if (command.source) requireUnlabeled(state.regions.length > 0);
+        if (command.source)
+          requireUnlabeled(state.regions.some((region) => inProject(command.project, region.labelId)));
         if (sameRegions(regions, state.regions)) return [];
         return [
           { type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } },
@@ -241,24 +242,29 @@ function setLabels(
   if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
   const wanted = validateWholeImageLabels(project, labelIds);
   const projectId = project.id;
-  const current = currentLabels(state);
+  const current = currentLabels(project, state);
   if (source) requireUnlabeled(current.length > 0);
   if (project.type === 'multilabel') {
     if (sameSet(wanted, current)) return [];
     return [{ type: 'ImageLabelsSet', v: 1, data: { projectId, imageId, labelIds: wanted, source: source ?? null } }];
   }
+  if (sameSet(wanted, current)) return [];
   const labelId = wanted[0] ?? null;
-  if (state.labelId !== null && labelId === state.labelId) return [];
-  if (labelId === null && current.length === 0) return [];
   return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId, source: source ?? null } }];
 }
 
 /**
- * The image's whole-image labels, whichever event gave them: ImageLabeled (classification) or ImageLabelsSet
- * (multilabel); a project that changed type has images labeled either way.
+ * The image's whole-image labels still in the project, whichever event gave them: ImageLabeled (classification) or
+ * ImageLabelsSet (multilabel); a project that changed type has images labeled either way. A removed label is gone
+ * from the image, as the images list shows it.
  */
-function currentLabels(state: ImageState): string[] {
-  return state.labelId !== null ? [state.labelId] : state.labelSet;
+function currentLabels(project: ProjectContext, state: ImageState): string[] {
+  const labels = state.labelId !== null ? [state.labelId] : state.labelSet;
+  return labels.filter((labelId) => inProject(project, labelId));
+}
+
+function inProject(project: ProjectContext, labelId: string): boolean {
+  return project.labelIds.includes(labelId);
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

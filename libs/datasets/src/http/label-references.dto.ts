@@ -1,13 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { MAX_LABELS_PER_IMAGE } from '../domain/image.decider.js';
 
-/** An optional `labels` field of a request: whole-image labels by name or id, at most MAX_LABELS_PER_IMAGE. */
+/**
+ * An optional `labels` field of a request: whole-image labels by name or id, at most MAX_LABELS_PER_IMAGE. Left out
+ * is fine; null is not a list of labels (400, where `[]` untags).
+ */
 export function LabelReferencesProperty(description: string, example?: string[]): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ type: [String], maxItems: MAX_LABELS_PER_IMAGE, description, example }),
-    IsOptional(),
+    ValidateIf((_, value) => value !== undefined),
     IsArray(),
     ArrayMaxSize(MAX_LABELS_PER_IMAGE),
     IsString({ each: true }),

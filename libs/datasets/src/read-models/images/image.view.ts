@@ -2,6 +2,8 @@ import type { ImageOrigin, Region, Split } from '../../domain/image.events.js';
 
 export const IMAGES = 'images';
 export const LABEL_STATS = 'label-stats';
+/** Labels removed from their project (collection `removed-labels`): an image event recorded later drops them. */
+export const REMOVED_LABELS = 'removed-labels';
 
 /** Read-model document of one image (collection `images`); removed images have no document. */
 export interface ImageView {
@@ -47,6 +49,12 @@ export interface LabelStatsView {
   id: string;
   projectId: string;
   imageCount: number;
+}
+
+/** A label removed from its project (the id is the label id). */
+export interface RemovedLabelView {
+  id: string;
+  projectId: string;
 }
 
 /** Labels an image uses: its label, its multilabel labels and the labels of its boxes. */

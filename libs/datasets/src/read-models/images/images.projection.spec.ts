@@ -259,6 +259,35 @@ describe('images projection', () => {
     expect(await counts()).toEqual({ dog: 1 });
   });
 
+  it('drops a removed label from a labeling recorded after its removal (a batch that read the labels before)', async () => {
+    await apply(log.record('image-i1', uploaded('i1')));
+    await apply(log.record('image-i2', uploaded('i2')));
+    await apply(
+      log.record('project-p1', {
+        type: 'LabelRemoved',
+        v: 1,
+        data: { projectId: 'p1', labelId: 'cat', name: 'cat', removedAt: 'x' },
+      }),
+    );
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageLabeled',
+        v: 2,
+        data: { projectId: 'p1', imageId: 'i1', labelId: 'cat', source: null },
+      }),
+    );
+    await apply(
+      log.record('image-i2', {
+        type: 'ImageLabelsSet',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i2', labelIds: ['cat', 'dog'], source: null },
+      }),
+    );
+    expect(await image('i1')).toMatchObject({ labelId: null, labeled: false, labelIds: [] });
+    expect(await image('i2')).toMatchObject({ labelSet: ['dog'], labeled: true, labelIds: ['dog'] });
+    expect(await counts()).toEqual({ dog: 1 });
+  });
+
   it('forgets every image of a deleted project', async () => {
     await apply(log.record('image-i1', uploaded('i1', 'cat')));
     await apply(log.record('project-p1', { type: 'ProjectDeleted', v: 1, data: { projectId: 'p1' } }));

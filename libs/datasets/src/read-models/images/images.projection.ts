@@ -4,7 +4,15 @@ import type { Recorded } from '@diyml/event-store';
 import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { metadataEntries } from '../../domain/image-metadata.js';
 import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
-import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';
+import {
+  IMAGES,
+  type ImageView,
+  LABEL_STATS,
+  type LabelStatsView,
+  labelsUsedBy,
+  REMOVED_LABELS,
+  type RemovedLabelView,
+} from './image.view.js';
 
 /** Events of the projects context this projection follows (by their stable type and data). */
 type LabelRemoved = DomainEvent<'LabelRemoved', { projectId: string; labelId: string }>;
@@ -18,6 +26,16 @@ export const IMAGES_PROJECTION_EVENT_TYPES = [
   'ProjectDeleted',
   'ProjectTypeChanged',
 ] as const;
+
+/** The image without the labels in `removed`: no whole-image label of them, no box of them. */
+function withoutLabels(image: ImageView, removed: ReadonlySet<string>): ImageView {
+  return withLabelState({
+    ...image,
+    labelId: image.labelId !== null && removed.has(image.labelId) ? null : image.labelId,
+    labelSet: image.labelSet.filter((labelId) => !removed.has(labelId)),
+    regions: image.regions.filter((region) => !removed.has(region.labelId)),
+  });
+}
 
 function withLabelState(image: ImageView): ImageView {
   return {
@@ -98,31 +116,27 @@ export class ImagesProjection implements Projection<ImageEvent | ProjectEvents> 
    * 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet).
    * 4: labelSet, a multilabel image's labels (ImageLabelsSet). 5: a project's change of type moves its images'
    * labels between labelId (classification) and labelSet (multilabel); the latest labels of either kind win.
+   * 6: removed labels are kept (`removed-labels`), and an image event recorded after a label's removal (a request
+   * that read the project's labels before it) leaves that label out, as the removal did for the images then.
    */
-  readonly version = 5;
-  readonly collections = [IMAGES, LABEL_STATS];
+  readonly version = 6;
+  readonly collections = [IMAGES, LABEL_STATS, REMOVED_LABELS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 
   async apply(event: Recorded<ImageEvent | ProjectEvents>, store: ReadStore): Promise<void> {
     const images = store.collection<ImageView>(IMAGES);
     const stats = store.collection<LabelStatsView>(LABEL_STATS);
+    const removedLabels = store.collection<RemovedLabelView>(REMOVED_LABELS);
     const position = event.position;
 
     if (event.type === 'LabelRemoved') {
       const { projectId, labelId } = event.data;
+      await removedLabels.apply(labelId, position, () => ({ id: labelId, projectId }));
       await stats.apply(labelId, position, () => null);
+      const removed = new Set([labelId]);
       for (const image of await images.findAll({ projectId })) {
         if (!labelsUsedBy(image).has(labelId)) continue;
-        await images.apply(image.id, position, (current) =>
-          current
-            ? withLabelState({
-                ...current,
-                labelId: current.labelId === labelId ? null : current.labelId,
-                labelSet: current.labelSet.filter((id) => id !== labelId),
-                regions: current.regions.filter((region) => region.labelId !== labelId),
-              })
-            : null,
-        );
+        await images.apply(image.id, position, (current) => (current ? withoutLabels(current, removed) : null));
       }
       return;
     }
@@ -146,6 +160,9 @@ export class ImagesProjection implements Projection<ImageEvent | ProjectEvents> 
       const { projectId } = event.data;
       for (const image of await images.findAll({ projectId })) await images.apply(image.id, position, () => null);
       for (const label of await stats.findAll({ projectId })) await stats.apply(label.id, position, () => null);
+      for (const label of await removedLabels.findAll({ projectId })) {
+        await removedLabels.apply(label.id, position, () => null);
+      }
       return;
     }
 
@@ -153,8 +170,14 @@ export class ImagesProjection implements Projection<ImageEvent | ProjectEvents> 
     const current = await images.get(imageId);
     // Already applied (a repeated event): the document is at this revision of its stream or later.
     if (current && current.revision >= event.revision) return;
-    const next = evolveImage(current, event);
+    const evolved = evolveImage(current, event);
     const before = labelsUsedBy(current);
+    // Only labels new to the image can be removed ones: a label's removal took it off every image that had it.
+    const removed = new Set<string>();
+    for (const labelId of labelsUsedBy(evolved)) {
+      if (!before.has(labelId) && (await removedLabels.get(labelId))) removed.add(labelId);
+    }
+    const next = evolved && removed.size ? withoutLabels(evolved, removed) : evolved;
     const after = labelsUsedBy(next);
     for (const labelId of before) {
       if (after.has(labelId)) continue;

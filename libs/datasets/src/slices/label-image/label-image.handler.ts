@@ -43,8 +43,17 @@ export class LabelImageDto {
   labels?: string[];
 }
 
-/** The whole-image labels a request names: `labels`, else `label` (null: none). 400 NOTHING_TO_LABEL without either. */
+/**
+ * The whole-image labels a request names: `labels`, else `label` (null: none). 400 NOTHING_TO_LABEL without either,
+ * 400 LABEL_AND_LABELS with both (which one was meant is unknown).
+ */
 export function labelReferencesOf(body: { label?: string | null; labels?: string[] }): string[] {
+  if (body.labels !== undefined && body.label !== undefined) {
+    throw DomainError.validation(
+      'LABEL_AND_LABELS',
+      'Give either `label` (one label name or id, null to clear) or `labels` (every label of the image), not both.',
+    );
+  }
   if (body.labels !== undefined) return body.labels;
   if (body.label === undefined) {
     throw DomainError.validation(

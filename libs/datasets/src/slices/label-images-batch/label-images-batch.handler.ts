@@ -43,7 +43,7 @@ export class LabelItemDto {
   labels?: string[];
 
   @ApiPropertyOptional({ type: [RegionInputDto], description: 'Detection: replaces the boxes.' })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsArray()
   @ArrayMaxSize(MAX_REGIONS_PER_IMAGE)
   @ValidateNested({ each: true })

@@ -1,20 +1,21 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { IsBoolean, IsIn, ValidateIf } from 'class-validator';
 import type { ImageCommand } from '../../domain/image.decider.js';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { type ImageDto, toImageDto } from '../../http/image.dto.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
 
+/** Each field may be left out; null is neither a yes/no nor a split (400). */
 export class UpdateImageDto {
   @ApiPropertyOptional({ description: 'false excludes the image from training; true includes it again.' })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsBoolean()
   included?: boolean;
 
   @ApiPropertyOptional({ enum: SPLITS })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsIn(SPLITS)
   split?: Split;
 }
