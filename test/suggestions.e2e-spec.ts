@@ -360,6 +360,11 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       .set('Authorization', client.auth)
       .send({ items: [{ imageId: first.imageId, label: 'red' }] });
     expect(wrongEdit.body.items[0].error.code).toBe('EDIT_DOES_NOT_FIT');
+    const nullRegions = await client.http
+      .post(`${suggestions}/accept`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: first.imageId, regions: null }] });
+    expect([nullRegions.status, nullRegions.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     const box = { label: 'blue', x: 0.1, y: 0.1, width: 0.3, height: 0.3 };
     const accepted = await client.http
       .post(`${suggestions}/accept`)

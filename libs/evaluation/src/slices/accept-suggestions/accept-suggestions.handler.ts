@@ -13,6 +13,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { DomainError } from '@diyml/core/pure';
@@ -57,7 +58,8 @@ export class AcceptSuggestionItemDto {
     type: [RegionInputDto],
     description: 'Detection: accept these boxes instead of the suggested ones.',
   })
-  @IsOptional()
+  // Absent, the suggested boxes are taken; null is not a list of boxes.
+  @ValidateIf((_, value) => value !== undefined)
   @IsArray()
   @ArrayMaxSize(MAX_REGIONS_PER_IMAGE)
   @ValidateNested({ each: true })
