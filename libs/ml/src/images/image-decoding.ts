@@ -68,7 +68,7 @@ async function open(source: ImageSource): Promise<Sharp> {
     return sharp(pixels, { raw: { width, height, channels } });
   }
   // Applies the EXIF orientation so phone photos are upright; alpha is flattened onto white (toPixels).
-  return (await decodingToSrgb(sharp(source, { failOn: 'error' }))).rotate();
+  return (await decodingToSrgb(sharp(source, { failOn: 'error' }), source)).rotate();
 }
 
 async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage> {
