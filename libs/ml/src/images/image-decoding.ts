@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { mapConcurrently } from '@diyml/core/pure';
 import type { Box } from '../boxes/box.js';
 import { decodingBudget } from './decoding-budget.js';
@@ -62,13 +62,14 @@ function isRawImage(source: ImageSource): source is RawImage {
   return !(source instanceof Uint8Array);
 }
 
-async function open(source: ImageSource): Promise<Sharp> {
+/** `header`: the source's header when the caller read it already (one read serves the size and the colours). */
+async function open(source: ImageSource, header?: Metadata): Promise<Sharp> {
   if (isRawImage(source)) {
     const { pixels, width, height, channels } = source;
     return sharp(pixels, { raw: { width, height, channels } });
   }
   // Applies the EXIF orientation so phone photos are upright; alpha is flattened onto white (toPixels).
-  return (await decodingToSrgb(sharp(source, { failOn: 'error' }), source)).rotate();
+  return (await decodingToSrgb(sharp(source, { failOn: 'error' }), header)).rotate();
 }
 
 async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage> {
@@ -109,19 +110,24 @@ export async function decodeResized(
   ) {
     return { pixels: source.pixels, width: size.width, height: size.height, channels };
   }
-  const resized = async () => toPixels((await open(source)).resize(size.width, size.height, { fit: 'fill' }), channels);
+  const header = isRawImage(source) || options.sourceSize ? undefined : await sharp(source).metadata();
+  const resized = async () =>
+    toPixels((await open(source, header)).resize(size.width, size.height, { fit: 'fill' }), channels);
   if (isRawImage(source)) return resized();
-  const { width, height } = options.sourceSize ?? (await orientedSize(source));
+  const { width, height } = options.sourceSize ?? uprightSize(header!);
   return decodingBudget.run(resized, { weight: width * height });
 }
 
 /** Source dimensions after EXIF orientation. */
 async function orientedSize(source: ImageSource): Promise<ImageSize> {
   if (isRawImage(source)) return { width: source.width, height: source.height };
-  const metadata = await sharp(source).metadata();
-  const swapped = (metadata.orientation ?? 1) >= 5;
-  const width = metadata.width ?? 0;
-  const height = metadata.height ?? 0;
+  return uprightSize(await sharp(source).metadata());
+}
+
+function uprightSize(header: Metadata): ImageSize {
+  const swapped = (header.orientation ?? 1) >= 5;
+  const width = header.width ?? 0;
+  const height = header.height ?? 0;
   return swapped ? { width: height, height: width } : { width, height };
 }
 
@@ -153,12 +159,14 @@ export async function decodeLetterboxed(
   channels: Channels,
   options: DecodeOptions = {},
 ): Promise<LetterboxedImage> {
-  const transform = options.sourceSize
-    ? letterboxTransform(options.sourceSize, size)
-    : await letterboxTransformOf(source, size);
+  const header = isRawImage(source) || options.sourceSize ? undefined : await sharp(source).metadata();
+  const transform = letterboxTransform(
+    options.sourceSize ?? (header ? uprightSize(header) : await orientedSize(source)),
+    size,
+  );
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
   const letterboxed = async () => {
-    const image = (await open(source)).resize(contentWidth, contentHeight, { fit: 'fill' }).extend({
+    const image = (await open(source, header)).resize(contentWidth, contentHeight, { fit: 'fill' }).extend({
       top: offsetY,
       bottom: size.height - contentHeight - offsetY,
       left: offsetX,

@@ -38,7 +38,7 @@ export class ImageThumbnails {
     const pixels = header.ok ? header.header.width * header.header.height : Number.POSITIVE_INFINITY;
     const thumbnail = await decodingBudget.run(
       async () =>
-        (await decodingToSrgb(sharp(bytes), bytes))
+        (await decodingToSrgb(sharp(bytes)))
           .rotate()
           .resize(size, size, { fit: 'inside', withoutEnlargement: true })
           .webp({ quality: 80 })
